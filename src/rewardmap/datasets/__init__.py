@@ -1,0 +1,1 @@
+"""Records: one schema (ReasonMap-Train field names), JSONL + image folders."""

@@ -1,0 +1,114 @@
+"""Reading ReasonMap station files into a validated `Network`.
+
+A file is one JSON object: line name -> ordered list of station names, with markers such
+as ` (Transfer Station)` written into the names. Anything else is rejected with a one-line
+error naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..errors import InputError
+from .names import has_branch_marker, strip_markers
+from .network import Line, Network
+
+
+class StationFileError(InputError):
+    """A malformed station file; the message names the file and the line."""
+
+
+def load_station_file(path: str | Path, *, strict: bool = True) -> Network:
+    """Load a ReasonMap station file.
+
+    With `strict=False`, a station repeated inside one line (two different places sharing
+    a name, as in some real files) keeps its first position and a warning is recorded in
+    `network.warnings` instead of raising.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise StationFileError(f"{path}: cannot read station file ({e.__class__.__name__}: {e})") from None
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except json.JSONDecodeError as e:
+        raise StationFileError(f"{path}: not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+    except _DuplicateKey as e:
+        raise StationFileError(f"{path}: line '{e.args[0]}' is defined twice") from None
+    return network_from_mapping(data, name=path.stem, source=str(path), strict=strict)
+
+
+def network_from_mapping(data: Any, *, name: str = "", source: str | None = None,
+                         strict: bool = True) -> Network:
+    """Validate a station-file object and build its `Network`."""
+    where = source or name or "<station data>"
+    if not isinstance(data, Mapping):
+        raise StationFileError(
+            f"{where}: expected a JSON object mapping line names to station lists, got {_kind(data)}")
+    if not data:
+        raise StationFileError(f"{where}: no lines")
+    lines, warnings = [], []
+    for line_name, raw in data.items():
+        if not isinstance(line_name, str) or not line_name.strip():
+            raise StationFileError(f"{where}: line name {line_name!r} is empty or not a string")
+        lines.append(_parse_line(where, line_name, raw, strict, warnings))
+    return Network(lines, name=name, source=source, warnings=warnings)
+
+
+def _parse_line(where: str, line_name: str, raw: Any, strict: bool, warnings: list[str]) -> Line:
+    at = f"{where}: line '{line_name}'"
+    if not isinstance(raw, list):
+        raise StationFileError(f"{at}: expected a list of station names, got {_kind(raw)}")
+    if not raw:
+        raise StationFileError(f"{at}: empty line (no stations)")
+    names, branch_at = [], None
+    for i, item in enumerate(raw, 1):
+        if not isinstance(item, str):
+            raise StationFileError(f"{at}: station {i} is {_kind(item)}, expected a string")
+        name = strip_markers(item)
+        if not name:
+            raise StationFileError(f"{at}: station {i} has an empty name")
+        if has_branch_marker(item) and branch_at is None:
+            branch_at = i - 1
+        names.append(name)
+    loop = len(names) > 3 and names[0] == names[-1] and names[0] not in names[1:-1]
+    if loop:
+        names.pop()
+    seen: dict[str, int] = {}
+    unique = []
+    for i, name in enumerate(names, 1):
+        if name in seen:
+            msg = (f"{at}: station '{name}' appears twice (positions {seen[name]} and {i}); "
+                   "only a loop may repeat a station, its first one at its end")
+            if strict:
+                raise StationFileError(msg)
+            warnings.append(msg + "; kept the first")
+            continue
+        seen[name] = i
+        unique.append(name)
+    if len(unique) < 2:
+        raise StationFileError(f"{at}: a line needs at least two stations")
+    if branch_at is not None and branch_at >= len(unique):
+        branch_at = None
+    return Line(line_name, tuple(unique), loop=loop, branch_at=branch_at)
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _no_duplicate_keys(pairs):
+    keys = set()
+    for key, _ in pairs:
+        if key in keys:
+            raise _DuplicateKey(key)
+        keys.add(key)
+    return dict(pairs)
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", type(None): "null",
+            bool: "a boolean", int: "a number", float: "a number"}.get(type(value), type(value).__name__)

@@ -1,0 +1,37 @@
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "reasonmap"
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The real ReasonMap station files and maps beside the checkout (skip when absent)."""
+    if not (REAL / "stations").is_dir():
+        pytest.skip(f"real ReasonMap data not found at {REAL}")
+    return REAL
+
+
+# A small city with every feature: a loop, a transfer hub, parallel lines sharing two
+# consecutive stations (two equally optimal routes), and a station reachable only via two
+# transfers.
+TOY = {
+    "Line 1": ["A Station", "B Station (Transfer Station)", "C Station (Transfer Station)", "D Station"],
+    "Line 2": ["E Station", "B Station (Transfer Station)", "C Station (Transfer Station)", "F Station (Transfer Station)"],
+    "Ring": ["F Station (Transfer Station)", "G Station", "H Station", "I Station", "J Station (Transfer Station)",
+             "K Station", "F Station (Transfer Station)"],
+    "Line 4": ["J Station (Transfer Station)", "L Station", "M Station"],
+}
+
+
+@pytest.fixture
+def toy_file(tmp_path) -> Path:
+    path = tmp_path / "stations" / "testland" / "toyville.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(TOY), encoding="utf-8")
+    return path

@@ -1,0 +1,218 @@
+import json
+
+import networkx as nx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rewardmap.network import (
+    Router, StationFileError, clean, eclean, load_station_file, map_difficulty, network_from_mapping,
+    strip_markers,
+)
+
+
+def test_loading_strips_markers_and_finds_loops_and_transfers(toy_file):
+    net = load_station_file(toy_file)
+    assert net.name == "toyville"
+    assert net.line_names == ["Line 1", "Line 2", "Ring", "Line 4"]
+    assert net.lines["Line 1"].stations == ("A Station", "B Station", "C Station", "D Station")
+    ring = net.lines["Ring"]
+    assert ring.loop and len(ring.stations) == 6  # the repeated first station is not a new stop
+    assert net.lines_through("B Station") == ["Line 1", "Line 2"]
+    assert net.lines_through("Nowhere Station") == []
+    assert net.transfer_stations == ["B Station", "C Station", "F Station", "J Station"]
+    assert (net.line_count, net.transfer_count, net.difficulty) == (4, 4, "middle")
+
+
+def test_stops_between_takes_the_short_way_round_a_loop(toy_file):
+    net = load_station_file(toy_file)
+    assert net.stops_between("Line 1", "D Station", "A Station") == 2
+    assert net.stops_between("Ring", "F Station", "J Station") == 1  # F-K-J, not F-G-H-I-J
+    ring = net.lines["Ring"]
+    assert ring.vias("F Station", "J Station") == [["K Station"]]
+    # I is opposite F on a ring of six: both ways are optimal
+    assert sorted(ring.vias("F Station", "I Station")) == [["G Station", "H Station"], ["K Station", "J Station"]]
+
+
+def test_routes_fewest_transfers_then_fewest_stops_with_every_tie(toy_file):
+    router = Router(load_station_file(toy_file))
+    [direct] = router.routes("A Station", "D Station")
+    assert direct.to_sections() == [{"route_name": "Line 1", "departure_stop": "A Station",
+                                     "arrival_stop": "D Station", "num_via_stops": 2,
+                                     "via_stops": ["B Station", "C Station"]}]
+    # A -> F: change at B (1 + 2 stations ridden) or at C (2 + 1): both ride 3, both optimal
+    ties = router.routes("A Station", "F Station")
+    assert [[(s.route_name, s.departure_stop, s.arrival_stop) for s in r.sections] for r in ties] == [
+        [("Line 1", "A Station", "B Station"), ("Line 2", "B Station", "F Station")],
+        [("Line 1", "A Station", "C Station"), ("Line 2", "C Station", "F Station")],
+    ]
+    assert {(r.transfers, r.stops) for r in ties} == {(1, 3)}
+    # E -> I: Line 2 to F then either way round the ring
+    assert len(router.routes("E Station", "I Station")) == 2
+    far = router.routes("A Station", "M Station")
+    assert {(r.transfers, r.stops) for r in far} == {(3, 7)}
+    assert router.routes("A Station", "M Station", limit=1) == far[:1]
+    assert router.transfers("M Station", "A Station") == 3
+
+
+def test_unreachable_and_bad_route_queries():
+    net = network_from_mapping({"X": ["A", "B"], "Y": ["C", "D"]})
+    router = Router(net)
+    assert router.routes("A", "D") == [] and router.transfers("A", "D") is None
+    with pytest.raises(KeyError):
+        router.routes("A", "Z")
+    with pytest.raises(ValueError):
+        router.routes("A", "A")
+
+
+def test_to_mapping_round_trips_with_markers(toy_file):
+    net = load_station_file(toy_file)
+    mapping = net.to_mapping()
+    assert mapping["Ring"][0] == mapping["Ring"][-1] == "F Station (Transfer Station)"
+    assert mapping == json.loads(toy_file.read_text())
+    again = network_from_mapping(mapping)
+    assert again.to_mapping() == mapping and again.lines == net.lines
+
+
+@pytest.mark.parametrize("content, message", [
+    ("[1, 2]", "expected a JSON object mapping line names to station lists, got a list"),
+    ("{}", "no lines"),
+    ('{"L": []}', "line 'L': empty line (no stations)"),
+    ('{"L": "A, B"}', "line 'L': expected a list of station names, got a string"),
+    ('{"L": ["A", 3]}', "line 'L': station 2 is a number, expected a string"),
+    ('{"L": ["A", " (Transfer Station)"]}', "line 'L': station 2 has an empty name"),
+    ('{"L": ["A", "B", "C", "B"]}', "line 'L': station 'B' appears twice (positions 2 and 4)"),
+    ('{"L": ["A", "B"], "L": ["C", "D"]}', "line 'L' is defined twice"),
+    ('{"L": ["A"]}', "line 'L': a line needs at least two stations"),
+    ('{"L": ["A", "B"]', "not valid JSON"),
+])
+def test_malformed_station_files_give_one_line_errors_naming_file_and_line(tmp_path, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(StationFileError) as e:
+        load_station_file(path)
+    text = str(e.value)
+    assert text.startswith(str(path)) and message in text and "\n" not in text
+
+
+def test_lenient_loading_keeps_the_first_of_a_repeated_station():
+    net = network_from_mapping({"L": ["A", "B", "C", "B", "D"]}, strict=False)
+    assert net.lines["L"].stations == ("A", "B", "C", "D")
+    assert len(net.warnings) == 1 and "appears twice" in net.warnings[0]
+
+
+def test_names_reproduce_the_released_normalisations():
+    assert strip_markers("Bologna Station (Branch-starting Station)") == "Bologna Station"
+    # clean: Metro/comma/quote removal, Univ/Tech/Road rewrites, Station removal, one trailing 站,
+    # brackets, spaces and dashes, lower-case
+    assert clean("Metro Univ. of Tech, Road Station") == "universityersityoftechnologylu"
+    assert clean("O'Hare (Blue) - North") == "oharenorth"
+    assert clean("Asian Games Village") == "yayuncun"
+    assert clean("西站站") == "西站" and clean(clean("西站站")) == "西"  # not idempotent
+    # eclean keeps "Station" and 站
+    assert eclean("Union Station (Transfer Station)") == "unionstation"
+    assert eclean("西直门站（换乘站）") == "西直门站"
+
+
+def test_map_difficulty_thresholds():
+    assert [map_difficulty(*c) for c in [(3, 15), (3, 16), (5, 40), (6, 14), (6, 15), (22, 172)]] == [
+        "easy", "middle", "middle", "middle", "hard", "hard"]
+
+
+# --- real station files -----------------------------------------------------------------
+
+def test_every_real_station_file_loads_and_difficulty_splits_ten_ten_ten(real_data):
+    levels = {}
+    for path in sorted((real_data / "stations").glob("*/*.json")):
+        strict = path.stem != "new_york"  # its B and R lines reuse a name for two places
+        net = load_station_file(path, strict=strict)
+        levels[path.stem] = net.difficulty
+    assert len(levels) == 30
+    assert sorted(levels.values()).count("easy") == 10
+    assert sorted(levels.values()).count("middle") == 10
+    assert {c for c, d in levels.items() if d == "hard"} == {
+        "changsha", "singapore", "washington", "kl", "xian", "hangzhou", "shenzhen", "shanghai",
+        "beijing", "new_york"}
+    with pytest.raises(StationFileError, match="new_york.json: line 'B': station '7 Av Station' appears twice"):
+        load_station_file(real_data / "stations/america/new_york.json")
+
+
+def test_golden_routes_on_real_files(real_data):
+    rome = load_station_file(real_data / "stations/italy/rome.json")
+    [route] = Router(rome).routes("Battistini Station", "Laurentina Station")
+    assert [(s.route_name, s.departure_stop, s.arrival_stop, s.num_via_stops) for s in route.sections] == [
+        ("Line A", "Battistini Station", "Termini Station", 10),
+        ("Line B", "Termini Station", "Laurentina Station", 10)]
+    # Bologna starts a branch inside Line B: the order after it is unknown
+    line_b = rome.lines["Line B"]
+    assert line_b.branch_at == line_b.index["Bologna Station"]
+    assert line_b.certain("Laurentina Station", "Bologna Station")
+    assert not line_b.certain("Termini Station", "Jonio Station")
+    shanghai = load_station_file(real_data / "stations/china/shanghai.json")
+    line4 = shanghai.lines["Line 4"]
+    assert line4.loop and len(line4.stations) == 26
+    assert shanghai.stops_between("Line 4", "宜山路站", "上海体育馆站") == 0  # neighbours across the seam
+    assert shanghai.lines_through("人民广场站") == ["Line 1", "Line 2", "Line 8"]
+
+
+# --- property: routes are valid and optimal on random networks ----------------------------
+
+@st.composite
+def networks(draw):
+    pool = [f"S{i}" for i in range(draw(st.integers(4, 14)))]
+    lines = {}
+    for k in range(draw(st.integers(1, 5))):
+        stations = draw(st.lists(st.sampled_from(pool), min_size=2, max_size=8, unique=True))
+        if len(stations) >= 3 and draw(st.booleans()):
+            stations = stations + stations[:1]  # a loop
+        lines[f"L{k}"] = stations
+    return network_from_mapping(lines)
+
+
+def _oracle(net, a, b):
+    """(transfers, stops) of the best route, by Dijkstra over (station, line) states."""
+    big = 10_000
+    g = nx.DiGraph()
+    for name, line in net.lines.items():
+        n = len(line.stations)
+        pairs = list(zip(line.stations, line.stations[1:]))
+        if line.loop:
+            pairs.append((line.stations[-1], line.stations[0]))
+        for u, v in pairs:
+            g.add_edge((u, name), (v, name), w=1)
+            g.add_edge((v, name), (u, name), w=1)
+        for s in line.stations:
+            g.add_edge("src", (s, name), w=0) if s == a else None
+            g.add_edge((s, name), "dst", w=0) if s == b else None
+            for other in net.lines_through(s):
+                if other != name:
+                    g.add_edge((s, name), (s, other), w=big)
+        assert n >= 2
+    try:
+        cost = nx.dijkstra_path_length(g, "src", "dst", weight="w")
+    except nx.NetworkXNoPath:
+        return None
+    return divmod(cost, big)
+
+
+@settings(max_examples=150, deadline=None)
+@given(networks(), st.data())
+def test_routes_are_valid_and_optimal(net, data):
+    a, b = data.draw(st.lists(st.sampled_from(net.stations), min_size=2, max_size=2, unique=True))
+    routes = Router(net).routes(a, b, limit=50)
+    best = _oracle(net, a, b)
+    if best is None:
+        assert routes == []
+        return
+    assert routes, "a reachable pair must have a route"
+    for route in routes:
+        assert (route.transfers, route.stops) == best
+        at = a
+        for s in route.sections:
+            line = net.lines[s.route_name]
+            assert s.departure_stop == at and s.arrival_stop in line
+            assert list(s.via_stops) in line.vias(s.departure_stop, s.arrival_stop)
+            assert s.num_via_stops == len(s.via_stops)
+            at = s.arrival_stop
+        assert at == b
+    assert len(set(routes)) == len(routes)
