@@ -1,0 +1,192 @@
+"""The `rewardmap` command: each subcommand is a few lines that call the library."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from . import __version__
+from .errors import InputError
+from .questions.kinds import QUESTION_TYPES
+
+app = typer.Typer(help="Teach multimodal models to read transit maps and plan routes on them.",
+                  no_args_is_help=True, pretty_exceptions_enable=False,
+                  context_settings={"help_option_names": ["-h", "--help"]})
+data_app = typer.Typer(help="Build, synthesise, import and check datasets of map questions.",
+                       no_args_is_help=True)
+app.add_typer(data_app, name="data")
+err = Console(stderr=True)
+out = Console()
+
+
+def _version(value: bool):
+    if value:
+        out.print(f"rewardmap {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="Print the version and exit.")):
+    """rewardmap: RewardMap data, rewards, curriculum GRPO and evaluation."""
+
+
+@contextmanager
+def _errors():
+    """Bad input: one red line on stderr and exit status 2, never a traceback."""
+    try:
+        yield
+    except InputError as e:
+        err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+
+
+@contextmanager
+def _progress(label: str, total: int):
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n=1: bar.advance(task, n)
+
+
+def _types(types: Optional[str]) -> tuple[str, ...]:
+    if not types:
+        return QUESTION_TYPES
+    chosen = tuple(t.strip() for t in types.split(",") if t.strip())
+    unknown = [t for t in chosen if t not in QUESTION_TYPES]
+    if unknown or not chosen:
+        raise InputError(f"--types: unknown {unknown or 'empty list'}; choose from {','.join(QUESTION_TYPES)}")
+    return chosen
+
+
+def _workers(workers: int) -> int:
+    return workers if workers > 0 else max(1, min(os.cpu_count() or 1, 8))
+
+
+def _print_summary(summary, what: str) -> None:
+    out.print(f"{what} {summary.records} questions from {summary.cities} cities in {summary.out}")
+    table = Table()
+    table.add_column("type")
+    table.add_column("questions", justify="right")
+    for kind, n in sorted(summary.per_type.items()):
+        table.add_row(kind, str(n))
+    out.print(table)
+    levels = ", ".join(f"{d} {summary.per_difficulty.get(d, 0)}" for d in ("easy", "middle", "hard"))
+    out.print(f"question difficulty: {levels}")
+    if summary.missing_maps:
+        err.print(f"[yellow]warning:[/yellow] no map image for {len(summary.missing_maps)} "
+                  f"cities (figure is null): {', '.join(summary.missing_maps)}", highlight=False)
+
+
+TYPES_HELP = f"Comma-separated question types to make (default: all of {','.join(QUESTION_TYPES)})."
+PER_CITY_HELP = "Questions per city, split over the types (routes 20:15:5 easy:middle:hard by transfers)."
+WORKERS_HELP = "Worker processes (0: one per CPU core)."
+
+
+@data_app.command("synth")
+def data_synth(
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Dataset folder to write."),
+    cities: int = typer.Option(10, "--cities", "-n", help="Number of synthetic cities."),
+    seed: int = typer.Option(0, "--seed", help="Seed: the same seed gives the same files."),
+    difficulty: str = typer.Option("mixed", "--difficulty",
+                                   help="Map difficulty: easy, middle, hard or mixed."),
+    size: int = typer.Option(1024, "--size", help="Image width and height in pixels."),
+    per_city: int = typer.Option(50, "--per-city", help=PER_CITY_HELP),
+    types: Optional[str] = typer.Option(None, "--types", help=TYPES_HELP),
+    workers: int = typer.Option(0, "--workers", help=WORKERS_HELP),
+):
+    """Draw synthetic transit maps and build questions on them.
+
+    Writes OUT/maps/synthetic/*.png, OUT/stations/synthetic/*.json (ReasonMap station
+    files), OUT/positions/synthetic/*.json (station pixel positions) and OUT/questions.jsonl.
+    """
+    from .datasets.synthetic import synth_dataset
+
+    with _errors(), _progress("cities", cities) as advance:
+        summary = synth_dataset(out_dir, cities=cities, seed=seed, difficulty=difficulty, size=size,
+                                per_city=per_city, types=_types(types), workers=_workers(workers),
+                                progress=advance)
+    _print_summary(summary, "synthesised")
+
+
+@data_app.command("build")
+def data_build(
+    stations: Path = typer.Option(..., "--stations", help="Folder of station files (<country>/<city>.json)."),
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Dataset folder to write."),
+    maps: Optional[Path] = typer.Option(None, "--maps", help="Folder of map images (<country>/<city>.png)."),
+    per_city: int = typer.Option(50, "--per-city", help=PER_CITY_HELP),
+    seed: int = typer.Option(0, "--seed", help="Seed: the same seed gives the same questions."),
+    types: Optional[str] = typer.Option(None, "--types", help=TYPES_HELP),
+    workers: int = typer.Option(1, "--workers", help=WORKERS_HELP),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid",
+                                      help="Leave out malformed station files (with a warning) instead of stopping."),
+):
+    """Build questions for every station file under --stations.
+
+    The output folder is self-contained: station files and maps are copied under it and
+    records point to them with relative paths.
+    """
+    from .datasets.build import build_dataset, find_cities
+
+    with _errors():
+        total = len(find_cities(stations, maps))
+        with _progress("cities", total) as advance:
+            summary = build_dataset(stations, out_dir, maps=maps, per_city=per_city, seed=seed,
+                                    types=_types(types), workers=_workers(workers),
+                                    skip_invalid=skip_invalid, progress=advance)
+    for reason in summary.skipped:
+        err.print(f"[yellow]skipped:[/yellow] {reason}", highlight=False, soft_wrap=True)
+    _print_summary(summary, "built")
+
+
+@data_app.command("import")
+def data_import(
+    src: Path = typer.Argument(..., help="save_to_disk folder, parquet file/folder, or JSON/JSONL file."),
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Dataset folder to write."),
+    split: Optional[str] = typer.Option(None, "--split", help="Import only this split."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
+):
+    """Turn local copies of FSCCS/ReasonMap, ReasonMap-Plus or ReasonMap-Train into the
+    project's layout (figures decoded to files, station files written beside them)."""
+    from .datasets.importer import import_dataset
+
+    with _errors():
+        summary = import_dataset(src, out_dir, split=split, overwrite=overwrite, progress=err.is_terminal)
+    out.print(summary)
+
+
+@data_app.command("download")
+def data_download(
+    name: str = typer.Argument(..., help="reasonmap, reasonmap-plus or reasonmap-train."),
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Dataset folder to write."),
+    revision: Optional[str] = typer.Option(None, "--revision", help="Hub revision (branch, tag or commit)."),
+):
+    """Fetch an official dataset from the Hugging Face Hub (needs network) and import it."""
+    from .datasets.download import download_dataset
+
+    with _errors():
+        summary = download_dataset(name, out_dir, revision=revision)
+    out.print(summary)
+
+
+@data_app.command("check")
+def data_check(folder: Path = typer.Argument(..., help="Dataset folder holding questions.jsonl.")):
+    """Recompute every answer from the station files; report each disagreement, missing or
+    unreadable image, path escaping the folder, or schema error (file, line and field)."""
+    from .datasets.check import check_dataset
+
+    with _errors():
+        report = check_dataset(folder)
+    for problem in report.problems:
+        out.print(problem, highlight=False, soft_wrap=True)
+    types = ", ".join(f"{k} {v}" for k, v in sorted(report.per_type.items(), key=str))
+    status = "[green]ok[/green]" if report.ok else f"[red]{len(report.problems)} problems[/red]"
+    err.print(f"checked {report.records} records ({types}): {status}")
+    raise typer.Exit(0 if report.ok else 1)

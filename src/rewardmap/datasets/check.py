@@ -1,0 +1,210 @@
+"""`data check`: recompute every answer from the station files and report what disagrees.
+
+Each problem is one line `questions.jsonl:LINE: field 'F': what is wrong`, so a dataset
+from any source (built, synthesised, imported, edited by hand) can be trusted or fixed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+from ..errors import InputError
+from ..network import Network, Router, load_station_file, question_difficulty
+from ..questions.kinds import PLUS_TYPES, QUESTION_TYPES, ROUTE_TYPE
+from ..questions.plus import plus_answer
+from .io import read_jsonl
+from .schema import BASE_FIELDS, ROUTE_SECTION_FIELDS, TYPE_FIELDS
+
+
+@dataclass
+class CheckReport:
+    records: int = 0
+    problems: list[str] = field(default_factory=list)
+    per_type: Counter = field(default_factory=Counter)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class _Checker:
+    def __init__(self, root: Path):
+        self.root = root
+        self.networks: dict[str, Network | str] = {}  # path -> network, or why it failed
+        self.images: dict[str, str | None] = {}  # path -> problem or None
+        self.routers: dict[str, Router] = {}
+
+    def inside(self, rel) -> Path | None:
+        """The file a record's relative path names, or None if it leaves the folder."""
+        if not isinstance(rel, str) or not rel or Path(rel).is_absolute():
+            return None
+        path = (self.root / rel).resolve()
+        return path if path.is_relative_to(self.root.resolve()) else None
+
+    def network(self, rel: str) -> Network | str:
+        if rel not in self.networks:
+            path = self.inside(rel)
+            if path is None:
+                self.networks[rel] = f"path {rel!r} escapes the dataset folder"
+            elif not path.is_file():
+                self.networks[rel] = f"station file {rel} is missing"
+            else:
+                try:
+                    self.networks[rel] = load_station_file(path)
+                except InputError as e:
+                    self.networks[rel] = str(e)
+        return self.networks[rel]
+
+    def image_problem(self, rel) -> str | None:
+        if rel is None:
+            return "no image (figure is null)"
+        if rel not in self.images:
+            path = self.inside(rel)
+            if path is None:
+                self.images[rel] = f"path {rel!r} escapes the dataset folder"
+            elif not path.is_file():
+                self.images[rel] = f"image {rel} is missing"
+            else:
+                try:
+                    with warnings.catch_warnings():  # real maps reach 1.4e8 pixels
+                        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                        with Image.open(path) as im:
+                            im.verify()
+                    self.images[rel] = None
+                except Exception as e:  # PIL raises many kinds for broken files
+                    self.images[rel] = f"image {rel} is unreadable ({e.__class__.__name__})"
+        return self.images[rel]
+
+    def router(self, rel: str, network: Network) -> Router:
+        return self.routers.setdefault(rel, Router(network))
+
+
+def check_dataset(folder: str | Path) -> CheckReport:
+    """Check DIR/questions.jsonl against its station files and images."""
+    root = Path(folder)
+    questions = root / "questions.jsonl"
+    if not questions.is_file():
+        raise InputError(f"{root}: no questions.jsonl (is this a dataset folder?)")
+    checker, report, ids = _Checker(root), CheckReport(), {}
+    for lineno, record in read_jsonl(questions):
+        report.records += 1
+        report.per_type[record.get("type")] += 1
+        for fieldname, message in _problems(record, checker, ids, lineno):
+            report.problems.append(f"{questions}:{lineno}: field '{fieldname}': {message}")
+    return report
+
+
+def _problems(r: dict, checker: _Checker, ids: dict, lineno: int):
+    missing = [f for f in BASE_FIELDS if f not in r]
+    kind = r.get("type")
+    if kind not in QUESTION_TYPES:
+        yield "type", f"unknown type {kind!r}; expected one of {list(QUESTION_TYPES)}"
+        return
+    missing += [f for f in TYPE_FIELDS.get(kind, ()) if f not in r]
+    for f in missing:
+        yield f, "missing"
+    if missing:
+        return
+    if r["id"] in ids:
+        yield "id", f"duplicate id {r['id']!r} (first on line {ids[r['id']]})"
+    ids.setdefault(r["id"], lineno)
+    image = checker.image_problem(r["figure"])
+    if image:
+        yield "figure", image
+    network = checker.network(r["json"]) if isinstance(r["json"], str) else "not a path"
+    if isinstance(network, str):
+        yield "json", network
+        return
+    yield from _city_problems(r, network)
+    for f in ("station_1", "station_2"):
+        if r[f] is not None and not network.lines_through(r[f]):
+            yield f, f"station {r[f]!r} is not in {r['json']}"
+            return
+    if kind in PLUS_TYPES:
+        yield from _plus_problems(r, network)
+    else:
+        yield from _route_problems(r, network, checker.router(r["json"], network))
+
+
+def _city_problems(r: dict, network: Network):
+    for f, expected in (("city_line_count", network.line_count),
+                        ("city_transfer_count", network.transfer_count),
+                        ("difficulty_city", network.difficulty)):
+        if r[f] != expected:
+            yield f, f"is {r[f]!r}, the station file gives {expected!r}"
+
+
+def _plus_problems(r: dict, network: Network):
+    if r["difficulty_question"] != network.difficulty:
+        yield "difficulty_question", f"is {r['difficulty_question']!r}, a Plus question takes the map's {network.difficulty!r}"
+    if r["type"] == "TorF2" and r["line"] not in network.lines:
+        yield "line", f"line {r['line']!r} is not in {r['json']}"
+        return
+    if r["type"] == "Counting1":
+        choices = r["choices"]
+        if not (isinstance(choices, list) and len(choices) == 4 and len(set(choices)) == 4
+                and all(isinstance(c, int) for c in choices)):
+            yield "choices", f"expected four distinct integers, got {choices!r}"
+            return
+    try:
+        expected = plus_answer(network, r)
+    except ValueError as e:  # e.g. a Counting1 pair that shares no single line
+        yield "answer", str(e)
+        return
+    if r["answer"] != expected:
+        yield "answer", f"is {r['answer']!r}, the station file gives {expected!r}"
+
+
+def _route_problems(r: dict, network: Network, router: Router):
+    a, b = r["station_1"], r["station_2"]
+    if a is None or b is None or a == b:
+        yield "station_2", "a route question needs two different stations"
+        return
+    best = router.routes(a, b, limit=1)
+    if not best:
+        yield "routes", f"{b!r} cannot be reached from {a!r}"
+        return
+    t, stops = best[0].transfers, best[0].stops
+    if r["question_transfer_count"] != t:
+        yield "question_transfer_count", f"is {r['question_transfer_count']!r}, the optimal route has {t}"
+    if r["difficulty_question"] != question_difficulty(t):
+        yield "difficulty_question", f"is {r['difficulty_question']!r}, {t} transfers make it {question_difficulty(t)!r}"
+    plans = r["routes"]
+    if not isinstance(plans, list) or not plans:
+        yield "routes", "expected a non-empty list of plans"
+        return
+    for k, plan in enumerate(plans, 1):
+        problem = _plan_problem(plan, network, a, b, t, stops)
+        if problem:
+            yield "routes", f"plan {k}: {problem}"
+
+
+def _plan_problem(plan, network: Network, a: str, b: str, transfers: int, stops: int) -> str | None:
+    if not isinstance(plan, list) or not plan:
+        return "expected a non-empty list of sections"
+    at, ridden = a, 0
+    for i, s in enumerate(plan, 1):
+        if not isinstance(s, dict) or any(f not in s for f in ROUTE_SECTION_FIELDS):
+            return f"section {i} needs the fields {list(ROUTE_SECTION_FIELDS)}"
+        line, dep, arr = s["route_name"], s["departure_stop"], s["arrival_stop"]
+        if line not in network.lines:
+            return f"section {i}: line {line!r} is not in the station file"
+        if dep != at:
+            return f"section {i} departs from {dep!r}, expected {at!r}"
+        if not (network.on_line(dep, line) and network.on_line(arr, line)) or dep == arr:
+            return f"section {i}: {dep!r} -> {arr!r} is not a ride on {line!r}"
+        vias = network.lines[line].vias(dep, arr)
+        if list(s["via_stops"]) not in vias or s["num_via_stops"] != len(s["via_stops"]):
+            return f"section {i}: via stops do not match the shortest ride on {line!r}"
+        at, ridden = arr, ridden + len(s["via_stops"]) + 1
+    if at != b:
+        return f"ends at {at!r}, expected {b!r}"
+    if len(plan) - 1 != transfers or ridden != stops:
+        return (f"not optimal: {len(plan) - 1} transfers and {ridden} stops, "
+                f"the best is {transfers} transfers and {stops} stops")
+    return None
