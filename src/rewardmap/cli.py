@@ -146,11 +146,17 @@ def data_build(
     _print_summary(summary, "built")
 
 
+SEARCH_HELP = ("Folder holding the maps/ and stations/ that relative figure/json paths point to "
+               "(ReasonMap-Plus and -Train do not ship them); repeatable.")
+
+
 @data_app.command("import")
 def data_import(
     src: Path = typer.Argument(..., help="save_to_disk folder, parquet file/folder, or JSON/JSONL file."),
-    out_dir: Path = typer.Option(..., "--out", "-o", help="Dataset folder to write."),
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Dataset folder to write (absent or empty)."),
     split: Optional[str] = typer.Option(None, "--split", help="Import only this split."),
+    search_dir: list[Path] = typer.Option([], "--search-dir", help=SEARCH_HELP),
+    strict: bool = typer.Option(False, "--strict", help="Fail on a figure/json path found nowhere."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
 ):
     """Turn local copies of FSCCS/ReasonMap, ReasonMap-Plus or ReasonMap-Train into the
@@ -158,22 +164,35 @@ def data_import(
     from .datasets.importer import import_dataset
 
     with _errors():
-        summary = import_dataset(src, out_dir, split=split, overwrite=overwrite, progress=err.is_terminal)
-    out.print(summary)
+        summary = import_dataset(src, out_dir, split=split, strict=strict, overwrite=overwrite,
+                                 search_dirs=search_dir, progress=err.is_terminal)
+    _print_import(summary)
 
 
 @data_app.command("download")
 def data_download(
     name: str = typer.Argument(..., help="reasonmap, reasonmap-plus or reasonmap-train."),
-    out_dir: Path = typer.Option(..., "--out", "-o", help="Dataset folder to write."),
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Dataset folder to write (absent or empty)."),
+    split: Optional[str] = typer.Option(None, "--split", help="Download and import only this split."),
     revision: Optional[str] = typer.Option(None, "--revision", help="Hub revision (branch, tag or commit)."),
+    search_dir: list[Path] = typer.Option([], "--search-dir", help=SEARCH_HELP),
+    strict: bool = typer.Option(False, "--strict", help="Fail on a figure/json path found nowhere."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
 ):
     """Fetch an official dataset from the Hugging Face Hub (needs network) and import it."""
     from .datasets.download import download_dataset
 
     with _errors():
-        summary = download_dataset(name, out_dir, revision=revision)
-    out.print(summary)
+        summary = download_dataset(name, out_dir, split=split, revision=revision, strict=strict,
+                                   overwrite=overwrite, search_dirs=search_dir, progress=err.is_terminal)
+    _print_import(summary)
+
+
+def _print_import(summary) -> None:
+    out.print(summary.describe(), highlight=False)
+    for fieldname, paths in summary.missing.items():
+        err.print(f"[yellow]warning:[/yellow] {len(paths)} {fieldname} paths found nowhere "
+                  f"(pass --search-dir), e.g. {paths[0]}", highlight=False)
 
 
 @data_app.command("check")
