@@ -4,6 +4,7 @@ import networkx as nx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import station_maps
 
 from rewardmap.network import (
     Router, StationFileError, clean, eclean, load_station_file, map_difficulty, network_from_mapping,
@@ -157,18 +158,6 @@ def test_golden_routes_on_real_files(real_data):
 
 # --- property: routes are valid and optimal on random networks ----------------------------
 
-@st.composite
-def networks(draw):
-    pool = [f"S{i}" for i in range(draw(st.integers(4, 14)))]
-    lines = {}
-    for k in range(draw(st.integers(1, 5))):
-        stations = draw(st.lists(st.sampled_from(pool), min_size=2, max_size=8, unique=True))
-        if len(stations) >= 3 and draw(st.booleans()):
-            stations = stations + stations[:1]  # a loop
-        lines[f"L{k}"] = stations
-    return network_from_mapping(lines)
-
-
 def _oracle(net, a, b):
     """(transfers, stops) of the best route, by Dijkstra over (station, line) states."""
     big = 10_000
@@ -196,8 +185,9 @@ def _oracle(net, a, b):
 
 
 @settings(max_examples=150, deadline=None)
-@given(networks(), st.data())
-def test_routes_are_valid_and_optimal(net, data):
+@given(station_maps(max_stations=14, max_lines=5, max_line_length=8), st.data())
+def test_routes_are_valid_and_optimal(mapping, data):
+    net = network_from_mapping(mapping)
     a, b = data.draw(st.lists(st.sampled_from(net.stations), min_size=2, max_size=2, unique=True))
     routes = Router(net).routes(a, b, limit=50)
     best = _oracle(net, a, b)

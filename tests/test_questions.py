@@ -3,6 +3,7 @@ from collections import Counter
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import station_maps
 
 from rewardmap.network import Router, load_station_file, network_from_mapping, question_difficulty
 from rewardmap.questions import allocate, city_questions, plus_answer, prompts, split_quota
@@ -76,18 +77,6 @@ def test_city_questions_are_deterministic_distinct_and_follow_the_route_quota(re
 
 
 # --- property: every generated answer agrees with the network ----------------------------
-
-@st.composite
-def station_maps(draw):
-    pool = [f"Stop {i} Station" for i in range(draw(st.integers(5, 24)))]
-    lines = {}
-    for k in range(draw(st.integers(1, 6))):
-        stations = draw(st.lists(st.sampled_from(pool), min_size=2, max_size=10, unique=True))
-        if len(stations) >= 3 and draw(st.booleans()):
-            stations = stations + stations[:1]
-        lines[f"Line {k + 1}"] = stations
-    return lines
-
 
 @settings(max_examples=80, deadline=None)
 @given(station_maps(), st.integers(0, 10**6))
