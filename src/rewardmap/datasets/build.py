@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..network import Network, load_station_file
 from ..questions.city import city_questions
 from ..questions.kinds import QUESTION_TYPES
-from .io import atomic_path, write_jsonl_atomic
+from ..fileio import atomic_path, write_jsonl_atomic
 from .schema import BASE_FIELDS
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")

@@ -17,7 +17,7 @@ from ..errors import InputError
 from ..network import Network, Router, load_station_file, question_difficulty
 from ..questions.kinds import PLUS_TYPES, QUESTION_TYPES, ROUTE_TYPE
 from ..questions.plus import plus_answer
-from .io import read_jsonl
+from ..fileio import read_jsonl
 from .schema import BASE_FIELDS, ROUTE_SECTION_FIELDS, TYPE_FIELDS
 
 

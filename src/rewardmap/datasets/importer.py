@@ -37,7 +37,7 @@ from typing import Callable, Iterator, Sequence
 from PIL import Image
 
 from ..errors import InputError, where
-from .io import read_jsonl, write_jsonl_atomic
+from ..fileio import read_jsonl, write_jsonl_atomic
 from .schema import BASE_FIELDS, DIFFICULTIES, PLUS_TYPES, QUESTION_TYPES, ROUTE_TYPE
 
 _SPLIT_WORDS = ("train", "test", "validation", "valid", "val", "dev")

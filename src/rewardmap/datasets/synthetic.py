@@ -13,7 +13,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..questions.kinds import QUESTION_TYPES
 from .build import BuildSummary, CitySource, city_records, summarize
-from .io import write_jsonl_atomic
+from ..fileio import write_jsonl_atomic
 
 DIFFICULTY_CHOICES = ("easy", "middle", "hard", "mixed")
 

@@ -1,0 +1,56 @@
+"""The sheet around the network: sizes scaled to the image, the title and the legend box.
+
+Layout keeps the network off the title and legend, and the renderer draws them in the same
+boxes, so both compute them here from the same inputs.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+from .text import glyph_font
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
+
+TRANSFER_ENTRY = "Transfer station"
+
+
+@dataclass(frozen=True)
+class Frame:
+    size: int
+    margin: int
+    label_px: int
+    title_px: int
+    line_width: int
+    title: str
+    title_box: Box
+    legend_box: Box
+    legend_row: int      # height of one legend row
+    legend_pad: int
+
+    def grid(self, nodes: int) -> tuple[int, int]:
+        """(origin, cell) in pixels of a square grid of `nodes` x `nodes` nodes."""
+        cell = (self.size - 2 * self.margin) // (nodes - 1)
+        return (self.size - cell * (nodes - 1)) // 2, cell
+
+
+def map_frame(size: int, city_name: str, slug: str, line_names: list[str]) -> Frame:
+    """Title at the top left; the legend in a corner that depends on the city (its slug)."""
+    margin = round(size * 0.05)
+    label_px = max(6, round(size / 88))
+    title_px = round(label_px * 2.2)
+    title = f"{city_name} Metro"
+    title_font = glyph_font(title_px, True)
+    title_box = (margin, margin // 2, margin + title_font.width(title), margin // 2 + title_font.height)
+
+    font, pad = glyph_font(label_px), label_px // 2
+    row = round(font.height * 1.35)
+    entries = list(line_names) + [TRANSFER_ENTRY]
+    width = 2 * pad + 3 * label_px + pad + max(font.width(e) for e in entries)
+    height = 2 * pad + row * len(entries)
+    corner = ("top right", "bottom left", "bottom right")[zlib.crc32(slug.encode()) % 3]
+    x0 = size - margin // 2 - width if corner.endswith("right") else margin // 2
+    y0 = margin // 2 if corner.startswith("top") else size - margin // 2 - height
+    return Frame(size, margin, label_px, title_px, max(2, round(size / 128)), title, title_box,
+                 (x0, y0, x0 + width, y0 + height), row, pad)
