@@ -155,28 +155,27 @@ def _italian_word(rng: random.Random) -> str:
     return _join(rng.choice(_IT_ON), rng.choice(_IT_MID), rng.choice(_IT_END))
 
 
-def _italian(rng: random.Random) -> str:
-    roll = rng.random()
-    name = rng.choice(_IT_NAMES) if rng.random() < 0.5 else _italian_word(rng)
-    if roll < 0.45:
-        return f"{rng.choice(_IT_PREFIXES)} {name}"
-    if roll < 0.6:
-        return rng.choice(_IT_SAINTS)
-    return name
-
-
 def _iberian_word(rng: random.Random) -> str:
     return _join(rng.choice(_PT_ON), rng.choice(_PT_MID), rng.choice(_PT_END))
 
 
-def _iberian(rng: random.Random) -> str:
+def _romance(rng: random.Random, names, make_word, prefixes, saints) -> str:
+    """Italian and Iberian places: "Piazza Verdana", a saint, or a bare name."""
     roll = rng.random()
-    name = rng.choice(_PT_NAMES) if rng.random() < 0.5 else _iberian_word(rng)
+    name = rng.choice(names) if rng.random() < 0.5 else make_word(rng)
     if roll < 0.45:
-        return f"{rng.choice(_PT_PREFIXES)} {name}"
+        return f"{rng.choice(prefixes)} {name}"
     if roll < 0.6:
-        return rng.choice(_PT_SAINTS)
+        return rng.choice(saints)
     return name
+
+
+def _italian(rng: random.Random) -> str:
+    return _romance(rng, _IT_NAMES, _italian_word, _IT_PREFIXES, _IT_SAINTS)
+
+
+def _iberian(rng: random.Random) -> str:
+    return _romance(rng, _PT_NAMES, _iberian_word, _PT_PREFIXES, _PT_SAINTS)
 
 
 def _nordic(rng: random.Random) -> str:
