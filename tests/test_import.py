@@ -372,3 +372,33 @@ def test_cli_import_prints_the_summary_and_fails_in_one_line(tmp_path, plus_save
     assert "imported 6 records" in result.output and (tmp_path / "cli/questions.jsonl").is_file()
     result = runner.invoke(app, ["data", "import", str(plus_saved), "--out", str(tmp_path / "cli")])
     assert result.exit_code == 2 and "already exists and is not empty" in result.output
+
+
+def test_built_records_survive_a_round_trip_through_the_official_plus_format(tmp_path, toy_file):
+    """Records written the way ReasonMap-Train stores them (./ paths, no line/choices
+    columns) import back to the same questions, and data check recomputes every answer."""
+    from PIL import Image
+
+    from rewardmap.datasets.build import build_dataset
+    from rewardmap.datasets.check import check_dataset
+
+    (tmp_path / "maps/testland").mkdir(parents=True)
+    Image.new("RGB", (32, 32), "white").save(tmp_path / "maps/testland/toyville.png")
+    built = tmp_path / "built"
+    build_dataset(toy_file.parents[1], built, maps=tmp_path / "maps", per_city=40, seed=3)
+    originals = read_records(built)
+    rows = []
+    for r in originals:
+        row = {k: v for k, v in r.items() if k not in ("id", "line", "choices")}
+        row.update(figure="./" + r["figure"], json="./" + r["json"])
+        rows.append(row)
+    src = tmp_path / "official" / "train.jsonl"
+    src.parent.mkdir()
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "imported"
+    import_dataset(src, out, search_dirs=[built], strict=True)
+    imported = read_records(out)
+    keep = ("type", "question", "answer", "station_1", "station_2", "line", "choices", "routes",
+            "question_transfer_count", "difficulty_question")
+    assert [{k: r.get(k) for k in keep} for r in imported] == [{k: r.get(k) for k in keep} for r in originals]
+    assert check_dataset(out).ok
