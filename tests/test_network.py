@@ -7,7 +7,13 @@ from hypothesis import strategies as st
 from strategies import station_maps
 
 from rewardmap.network import (
-    Router, StationFileError, clean, eclean, load_station_file, map_difficulty, network_from_mapping,
+    Router,
+    StationFileError,
+    clean,
+    eclean,
+    load_station_file,
+    map_difficulty,
+    network_from_mapping,
     strip_markers,
 )
 

@@ -5,9 +5,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import station_maps
 
-from rewardmap.network import Router, load_station_file, network_from_mapping, question_difficulty
-from rewardmap.questions import allocate, city_questions, plus_answer, prompts, split_quota
-from rewardmap.questions.plus import _options, counting1, torf1, torf2
+from rewardmap.network import (
+    Router,
+    load_station_file,
+    network_from_mapping,
+    question_difficulty,
+)
+from rewardmap.questions import (
+    allocate,
+    city_questions,
+    plus_answer,
+    prompts,
+    split_quota,
+)
+from rewardmap.questions.plus import _options, torf1, torf2
 
 
 def test_allocation_and_route_quota():

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..fileio import atomic_path, write_jsonl_atomic
 from ..network import Network, load_station_file
 from ..questions.city import city_questions
 from ..questions.kinds import QUESTION_TYPES
-from ..fileio import atomic_path, write_jsonl_atomic
 from .schema import BASE_FIELDS
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")

@@ -14,10 +14,10 @@ from pathlib import Path
 from PIL import Image
 
 from ..errors import InputError
-from ..network import Network, Router, load_station_file, question_difficulty
-from ..questions.kinds import PLUS_TYPES, QUESTION_TYPES, ROUTE_TYPE
-from ..questions.plus import plus_answer
 from ..fileio import read_jsonl
+from ..network import Network, Router, load_station_file, question_difficulty
+from ..questions.kinds import PLUS_TYPES, QUESTION_TYPES
+from ..questions.plus import plus_answer
 from .schema import BASE_FIELDS, ROUTE_SECTION_FIELDS, TYPE_FIELDS
 
 

@@ -57,7 +57,11 @@ def download_dataset(
     are not part of the Hub datasets; pass a folder holding them in `search_dirs`.
     """
     import huggingface_hub
-    from huggingface_hub.utils import GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError
+    from huggingface_hub.utils import (
+        GatedRepoError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
 
     repo = repo_id(name)
     check_out(Path(out), overwrite)  # before a download that can take an hour

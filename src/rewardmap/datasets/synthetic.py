@@ -11,9 +11,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from ..errors import InputError
+from ..fileio import write_jsonl_atomic
 from ..questions.kinds import QUESTION_TYPES
 from .build import BuildSummary, CitySource, city_records, summarize
-from ..fileio import write_jsonl_atomic
 
 DIFFICULTY_CHOICES = ("easy", "middle", "hard", "mixed")
 

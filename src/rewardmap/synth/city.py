@@ -18,7 +18,15 @@ from ..fileio import write_bytes_atomic, write_json_atomic
 from ..network.difficulty import map_difficulty
 from .frame import map_frame
 from .layout import Network, build_network
-from .names import STYLES, LineLabel, branch_label, city_name, line_labels, slugify, station_names
+from .names import (
+    STYLES,
+    LineLabel,
+    branch_label,
+    city_name,
+    line_labels,
+    slugify,
+    station_names,
+)
 from .render import render_palette
 
 LEVELS = ("easy", "middle", "hard")
