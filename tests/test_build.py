@@ -89,7 +89,7 @@ def test_check_reports_each_problem_with_file_line_and_field(toy_dataset, edit, 
     _rewrite(toy_dataset, edit)
     report = check_dataset(toy_dataset)
     assert len(report.problems) == 1, report.problems
-    [problem] = report.problems
+    problem = str(report.problems[0])
     assert problem.startswith(f"{toy_dataset / 'questions.jsonl'}:") and f"field '{field}'" in problem
     assert message in problem
 
@@ -109,7 +109,7 @@ def test_check_reports_a_valid_but_not_optimal_plan(toy_dataset):
                   _section("Line 2", "C Station", "F Station", []), optimal[1]]
         r["routes"] = [optimal, longer]
     _rewrite(toy_dataset, detour)
-    [problem] = check_dataset(toy_dataset).problems
+    [problem] = map(str, check_dataset(toy_dataset).problems)
     assert "plan 2: not optimal: 3 transfers and 6 stops, the best is 1 transfers and 6 stops" in problem
 
 
@@ -117,7 +117,7 @@ def test_check_reports_an_unreadable_image(toy_dataset):
     (toy_dataset / "maps/testland/toyville.png").write_bytes(b"\x89PNG not really")
     report = check_dataset(toy_dataset)
     assert report.records == 40 and len(report.problems) == 40
-    assert all("image maps/testland/toyville.png is unreadable" in p for p in report.problems)
+    assert all("image maps/testland/toyville.png is unreadable" in p.message for p in report.problems)
 
 
 def test_cli_build_check_and_errors(tmp_path, toy_file):
@@ -128,6 +128,10 @@ def test_cli_build_check_and_errors(tmp_path, toy_file):
     assert "12 questions from 1 cities" in result.output and "no map image" in result.output
     result = runner.invoke(app, ["data", "check", str(out)])
     assert result.exit_code == 1 and "no image (figure is null)" in result.output  # built without --maps
+    assert "12 problems (figure 12)" in result.output
+    (toy_file.parent / "zzz.json").write_text('{"L": ["A", "B", "A", "C"]}')
+    result = runner.invoke(app, ["data", "build", "--stations", str(toy_file.parents[1]), "--out", str(out)])
+    assert result.exit_code == 2 and "zzz.json: line 'L'" in result.output and "--skip-invalid" in result.output
     result = runner.invoke(app, ["data", "build", "--stations", str(tmp_path / "nope"), "--out", str(out)])
     assert result.exit_code == 2 and "nope: not a folder of station files" in result.output
     result = runner.invoke(app, ["data", "build", "--stations", str(toy_file.parents[1]), "--out", str(out),
@@ -148,6 +152,6 @@ def test_build_and_check_the_real_cities(tmp_path, real_data):
     assert len(summary.missing_maps) == 29 - 11
     report = check_dataset(out)
     assert report.records == summary.records
-    assert all("no image" in p for p in report.problems)
+    assert all("no image" in p.message for p in report.problems)
     with_maps = [r for r in _records(out) if r["figure"]]
     assert {r["city"] for r in with_maps} == {p.stem for p in (real_data / "maps").glob("*/*.png")}

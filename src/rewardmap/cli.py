@@ -140,13 +140,17 @@ def data_build(
     records point to them with relative paths.
     """
     from .datasets.build import build_dataset, find_cities
+    from .network import StationFileError
 
     with _errors():
         total = len(find_cities(stations, maps))
-        with _progress("cities", total) as advance:
-            summary = build_dataset(stations, out_dir, maps=maps, per_city=per_city, seed=seed,
-                                    types=_types(types), workers=_workers(workers),
-                                    skip_invalid=skip_invalid, progress=advance)
+        try:
+            with _progress("cities", total) as advance:
+                summary = build_dataset(stations, out_dir, maps=maps, per_city=per_city, seed=seed,
+                                        types=_types(types), workers=_workers(workers),
+                                        skip_invalid=skip_invalid, progress=advance)
+        except StationFileError as e:
+            raise InputError(f"{e} (--skip-invalid leaves such files out)") from None
     for reason in summary.skipped:
         err.print(f"[yellow]skipped:[/yellow] {reason}", highlight=False, soft_wrap=True)
     _print_summary(summary, "built")
@@ -210,8 +214,9 @@ def data_check(folder: Path = typer.Argument(..., help="Dataset folder holding q
     with _errors():
         report = check_dataset(folder)
     for problem in report.problems:
-        out.print(problem, highlight=False, soft_wrap=True)
+        out.print(str(problem), highlight=False, soft_wrap=True, markup=False)
     types = ", ".join(f"{k} {v}" for k, v in sorted(report.per_type.items(), key=str))
-    status = "[green]ok[/green]" if report.ok else f"[red]{len(report.problems)} problems[/red]"
+    by_field = ", ".join(f"{f} {n}" for f, n in report.problems_by_field().most_common())
+    status = "[green]ok[/green]" if report.ok else f"[red]{len(report.problems)} problems[/red] ({by_field})"
     err.print(f"checked {report.records} records ({types}): {status}")
     raise typer.Exit(0 if report.ok else 1)

@@ -10,6 +10,7 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from PIL import Image
 
@@ -21,15 +22,28 @@ from ..questions.plus import plus_answer
 from .schema import BASE_FIELDS, ROUTE_SECTION_FIELDS, TYPE_FIELDS
 
 
+class Problem(NamedTuple):
+    file: Path
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: field '{self.field}': {self.message}"
+
+
 @dataclass
 class CheckReport:
     records: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     per_type: Counter = field(default_factory=Counter)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def problems_by_field(self) -> Counter:
+        return Counter(p.field for p in self.problems)
 
 
 class _Checker:
@@ -95,7 +109,7 @@ def check_dataset(folder: str | Path) -> CheckReport:
         report.records += 1
         report.per_type[record.get("type")] += 1
         for fieldname, message in _problems(record, checker, ids, lineno):
-            report.problems.append(f"{questions}:{lineno}: field '{fieldname}': {message}")
+            report.problems.append(Problem(questions, lineno, fieldname, message))
     return report
 
 
