@@ -47,55 +47,57 @@ class CheckReport:
 
 
 class _Checker:
+    """Loads each station file and image a dataset names once, remembering what failed."""
+
     def __init__(self, root: Path):
         self.root = root
         self.networks: dict[str, Network | str] = {}  # path -> network, or why it failed
-        self.images: dict[str, str | None] = {}  # path -> problem or None
+        self.images: dict[str, str | None] = {}  # path -> problem, or None when readable
         self.routers: dict[str, Router] = {}
 
-    def inside(self, rel) -> Path | None:
-        """The file a record's relative path names, or None if it leaves the folder."""
+    def _open(self, rel, what: str, load):
+        """load(path) for a path inside the folder, else a sentence saying what is wrong."""
         if not isinstance(rel, str) or not rel or Path(rel).is_absolute():
-            return None
+            return f"path {rel!r} escapes the dataset folder"
         path = (self.root / rel).resolve()
-        return path if path.is_relative_to(self.root.resolve()) else None
+        if not path.is_relative_to(self.root.resolve()):
+            return f"path {rel!r} escapes the dataset folder"
+        if not path.is_file():
+            return f"{what} {rel} is missing"
+        return load(path)
 
     def network(self, rel: str) -> Network | str:
         if rel not in self.networks:
-            path = self.inside(rel)
-            if path is None:
-                self.networks[rel] = f"path {rel!r} escapes the dataset folder"
-            elif not path.is_file():
-                self.networks[rel] = f"station file {rel} is missing"
-            else:
-                try:
-                    self.networks[rel] = load_station_file(path)
-                except InputError as e:
-                    self.networks[rel] = str(e)
+            self.networks[rel] = self._open(rel, "station file", _load_network)
         return self.networks[rel]
 
     def image_problem(self, rel) -> str | None:
         if rel is None:
             return "no image (figure is null)"
         if rel not in self.images:
-            path = self.inside(rel)
-            if path is None:
-                self.images[rel] = f"path {rel!r} escapes the dataset folder"
-            elif not path.is_file():
-                self.images[rel] = f"image {rel} is missing"
-            else:
-                try:
-                    with warnings.catch_warnings():  # real maps reach 1.4e8 pixels
-                        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                        with Image.open(path) as im:
-                            im.verify()
-                    self.images[rel] = None
-                except Exception as e:  # PIL raises many kinds for broken files
-                    self.images[rel] = f"image {rel} is unreadable ({e.__class__.__name__})"
+            self.images[rel] = self._open(rel, "image", lambda path: _image_problem(path, rel))
         return self.images[rel]
 
     def router(self, rel: str, network: Network) -> Router:
         return self.routers.setdefault(rel, Router(network))
+
+
+def _load_network(path: Path) -> Network | str:
+    try:
+        return load_station_file(path)
+    except InputError as e:
+        return str(e)
+
+
+def _image_problem(path: Path, rel: str) -> str | None:
+    try:
+        with warnings.catch_warnings():  # real maps reach 1.4e8 pixels
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                im.verify()
+        return None
+    except Exception as e:  # PIL raises many kinds for broken files
+        return f"image {rel} is unreadable ({e.__class__.__name__})"
 
 
 def check_dataset(folder: str | Path) -> CheckReport:
