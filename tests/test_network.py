@@ -1,4 +1,5 @@
 import json
+import re
 
 import networkx as nx
 import pytest
@@ -16,6 +17,7 @@ from rewardmap.network import (
     network_from_mapping,
     strip_markers,
 )
+from rewardmap.network.names import drop_brackets
 
 
 def test_loading_strips_markers_and_finds_loops_and_transfers(toy_file):
@@ -119,6 +121,35 @@ def test_names_reproduce_the_released_normalisations():
     # eclean keeps "Station" and 站
     assert eclean("Union Station (Transfer Station)") == "unionstation"
     assert eclean("西直门站（换乘站）") == "西直门站"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["(", ")", "（", "）", "a", "站", " "]), max_size=24).map("".join))
+def test_drop_brackets_equals_the_released_pattern(text):
+    assert drop_brackets(text) == re.sub(r"[(（][^)）]*[)）]", "", text)
+
+
+def _clean_as_written(text: str) -> str:
+    """Section 5's `clean`, transcribed with the plain regexes (slow on long text)."""
+    for junk in ("Metro", "metro", ",", "*", "\n", "'"):
+        text = text.replace(junk, "")
+    for old, new in (("Univ.", "University"), ("Univ", "University"), ("Tech.", "Technology"),
+                     ("Tech", "Technology"), ("road", "lu"), ("Road", "lu")):
+        text = text.replace(old, new)
+    text = text.replace("Station", "").replace("station", "").replace("Asian Games Village", "yayuncun")
+    text = text[:-1] if text.endswith("站") else text
+    text = re.sub(r"[(（][^)）]*[)）]", "", text)
+    return re.sub(r"[\s\-]", "", text).lower()
+
+
+CLEAN_TOKENS = list("( )（）-站 aSMUTr\n\t\u3000\x1c\xa0Σİ,*'") + [
+    "Metro", "Univ.", "Tech", "road", "Station", "Asian Games Village"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(CLEAN_TOKENS), max_size=150).map("".join))
+def test_clean_equals_the_method_file_transcription(text):
+    assert clean(text) == _clean_as_written(text)
 
 
 def test_map_difficulty_thresholds():
