@@ -1,0 +1,21 @@
+"""Rewards for ReasonMap and ReasonMap-Plus answers: pure functions of (response, record, network).
+
+`compute_reward` gives a `RewardBreakdown` with `reward = W * (R_format + 10 * correct +
+0.5 * detail)` (method file, section 7). `RewardConfig(variant="reference")` reproduces the
+released RewardMap code to the letter, quirks included; `variant="robust"` repairs them
+(docs/rewards.md lists each repair with an example, and what reward hacks earn in each).
+`adapters` wraps the reward for TRL's GRPOTrainer and for verl.
+
+Nothing here logs, prints or reads files while scoring: a network's lookups are built once
+(`reward_index`), and every parser runs in time linear in the response's length.
+"""
+
+from .index import RewardIndex, line_key, reward_index
+from .parse_plus import judge_plus, reference_answer, robust_answer
+from .parse_route import Section, reference_sections, robust_sections
+from .reward import ZERO, RewardBreakdown, RewardConfig, compute_reward
+
+__all__ = [
+    "ZERO", "RewardBreakdown", "RewardConfig", "RewardIndex", "Section", "compute_reward", "judge_plus", "line_key",
+    "reference_answer", "reference_sections", "reward_index", "robust_answer", "robust_sections",
+]

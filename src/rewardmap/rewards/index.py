@@ -1,0 +1,97 @@
+"""What the route rewards look up in a network, computed once per network.
+
+File names are cleaned once, from the network's names (markers stripped by
+`strip_markers`). The released code stripped markers with plain replacements, which keep
+a space written before a marker; in the 30 real files that matters for one name only:
+beijing's Line 16 `东管头南站 （换乘站）`, which the released code cleans to 东管头南站 (the
+trailing space hides the 站 from `clean`), and this index to 东管头南.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ..network import Line, Network
+from .text import clean_once
+
+
+@dataclass(frozen=True)
+class RewardIndex:
+    """A network's lines with their stations cleaned once, as the released code compares them.
+
+    `members[line]` maps each station's `clean` to the station (the first one when two clean
+    alike); `line_by_key` maps `line_key(name)` to the line, for the robust variant.
+    """
+
+    lines: Mapping[str, Line]
+    members: Mapping[str, Mapping[str, str]]
+    line_by_key: Mapping[str, str]
+    _holding: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def lines_holding(self, a: str, b: str) -> set[str]:
+        """The lines on which both of these cleaned station names lie (kept: every rollout
+        of a question asks again)."""
+        if (a, b) not in self._holding:
+            self._holding[a, b] = {name for name, stations in self.members.items() if a in stations and b in stations}
+        return self._holding[a, b]
+
+
+# Keyed by the network object itself (not its id, which a new network may reuse); the entry
+# goes when the network does.
+_INDEXES: weakref.WeakKeyDictionary[Network, RewardIndex] = weakref.WeakKeyDictionary()
+
+
+def reward_index(network: Network) -> RewardIndex:
+    """The cached `RewardIndex` of `network`."""
+    index = _INDEXES.get(network)
+    if index is None:
+        members = {}
+        for name, line in network.lines.items():
+            cleaned: dict[str, str] = {}
+            for station in line.stations:
+                cleaned.setdefault(clean_once(station), station)
+            members[name] = cleaned
+        keys: dict[str, str] = {}
+        for name in network.lines:
+            if line_key(name):
+                keys.setdefault(line_key(name), name)
+        index = _INDEXES[network] = RewardIndex(dict(network.lines), members, keys)
+    return index
+
+
+_LINE_WORDS = re.compile(r"metrorail|metro|subway|linea|line|地铁|号线|线")
+_BRACKETED = re.compile(r"[(（][^()（）]*[)）]")
+_PUNCTUATION = re.compile(r"[\s\-_*.'\"`]")
+_LEADING_ZEROS = re.compile(r"(?<!\d)0+(?=\d)")
+
+
+@lru_cache(maxsize=1 << 14)
+def line_key(name: str) -> str:
+    """A line name reduced to what tells lines apart: "Line 2", "line 2", "2号线", "Line2",
+    "Line 02" and "Metro 2" all give "2"; "Red Line" gives "red".
+
+    >>> [line_key(n) for n in ("Line 2", "2号线", "Line02", "Linea A", "Metrorail Green Line", "房山线")]
+    ['2', '2', '2', 'a', 'green', '房山']
+    """
+    key = unicodedata.normalize("NFKC", name).lower()
+    key = _LINE_WORDS.sub("", _BRACKETED.sub("", key))
+    return _LEADING_ZEROS.sub("", _PUNCTUATION.sub("", key))
+
+
+def released_line_name(name: str) -> str:
+    """The released code's two renamings before a name is looked up: a name containing
+    八通 is Line 1 (Batong runs through onto Line 1), then one containing 大兴 is Line 4.
+
+    >>> released_line_name("八通线"), released_line_name("大兴线"), released_line_name("Line 2")
+    ('Line 1', 'Line 4', 'Line 2')
+    """
+    if "八通" in name:
+        name = "Line 1"
+    if "大兴" in name:
+        name = "Line 4"
+    return name

@@ -1,0 +1,160 @@
+"""Route correctness (method file, section 6) and the detail reward (section 7).
+
+`reference_*` reproduce the released code, quirks included; `robust_*` repair them (see
+docs/rewards.md). Both take parsed sections (`parse_route`), the network's
+`RewardIndex` and station_1/station_2 cleaned once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..network import Line
+from .index import RewardIndex, line_key, released_line_name
+from .parse_route import MAX_NAME, Section, released_stop
+from .text import clean_once
+
+DETAIL_CAP = 10.0
+
+# ------------------------------------------------------------------ released
+
+
+def reference_correct(sections: Sequence[Section], index: RewardIndex, start: str, goal: str) -> bool:
+    """The released accuracy check on the strictly parsed sections.
+
+    The first departure and the last arrival equal station_1 / station_2; every route name
+    (after the 八通/大兴 renaming) is a line of the file, exactly; both stops of every section
+    are on that line; each arrival equals the next departure. Stops compare as
+    `released_stop` gives them (cleaned twice). Station order is not checked.
+    """
+    if not sections or released_stop(sections[0].departure) != start or released_stop(sections[-1].arrival) != goal:
+        return False
+    for i, section in enumerate(sections):
+        stations = index.members.get(released_line_name(section.route_name))
+        if stations is None:
+            return False
+        arrival = released_stop(section.arrival)
+        if released_stop(section.departure) not in stations or arrival not in stations:
+            return False
+        if i + 1 < len(sections) and arrival != released_stop(sections[i + 1].departure):
+            return False
+    return True
+
+
+def reference_detail(sections: Sequence[Section], index: RewardIndex, start: str, goal: str,
+                     transfers: int) -> float:
+    """The released detail reward on the leniently parsed sections (capped at 10, no floor).
+
+    0 unless the first departure and the last arrival both match; then +2, and for each
+    section i (1-based): -5 when i > transfers (so a route of exactly transfers + 1
+    sections always takes one); for a route name that is a line of the file, +4 when there
+    are no transfers and it is a line holding both endpoints, +3 for any line when there
+    are transfers; +1 when both stops are on the line, the section is not the last, its
+    arrival is the next departure and i <= transfers.
+    """
+    if not sections or released_stop(sections[0].departure) != start or released_stop(sections[-1].arrival) != goal:
+        return 0.0
+    through_both = index.lines_holding(start, goal) if transfers == 0 else set()
+    score = 2
+    for i, section in enumerate(sections, 1):
+        if i > transfers:
+            score -= 5
+        name = released_line_name(section.route_name)
+        stations = index.members.get(name)
+        if stations is None:
+            continue
+        score += (4 if name in through_both else 0) if transfers == 0 else 3
+        if i <= transfers and i < len(sections):  # tested first: it spares the cleaning
+            arrival = released_stop(section.arrival)
+            if (released_stop(section.departure) in stations and arrival in stations
+                    and arrival == released_stop(sections[i].departure)):
+                score += 1
+    return float(min(score, DETAIL_CAP))
+
+
+# ------------------------------------------------------------------ repaired
+
+
+def robust_line(name: str, index: RewardIndex) -> str | None:
+    """The file's line an answer names: exactly, else by `line_key` ("2号线" is "Line 2"),
+    else by the released 八通/大兴 renaming; None when it names none."""
+    if name in index.lines:
+        return name
+    if len(name) > MAX_NAME:
+        return None
+    key = line_key(name)
+    if key in index.line_by_key:
+        return index.line_by_key[key]
+    renamed = released_line_name(name)
+    return renamed if renamed in index.lines else None
+
+
+def robust_correct(sections: Sequence[Section], index: RewardIndex, start: str, goal: str) -> bool:
+    """The released check with names matched by `robust_line`, stops cleaned once, and the
+    ride itself checked: a section must go somewhere (departure != arrival), and a via
+    count or via list it states must match a ride between its stops on that line (the list
+    in riding order; either way round a loop; not checked where a branch leaves the order
+    unknown).
+    """
+    if not sections or sections[0].departure != start or sections[-1].arrival != goal:
+        return False
+    for i, section in enumerate(sections):
+        name = robust_line(section.route_name, index)
+        stations = index.members.get(name) if name else None
+        departure, arrival = section.departure, section.arrival
+        if stations is None or departure not in stations or arrival not in stations or departure == arrival:
+            return False
+        if i + 1 < len(sections) and arrival != sections[i + 1].departure:
+            return False
+        if not _vias_agree(section, index.lines[name], stations[departure], stations[arrival]):
+            return False
+    return True
+
+
+def _vias_agree(section: Section, line: Line, a: str, b: str) -> bool:
+    if (section.via_count is None and section.via_stops is None) or not line.certain(a, b):
+        return True
+    rides = _rides(line, a, b)
+    if section.via_count is not None and section.via_count not in {len(r) for r in rides}:
+        return False
+    if section.via_stops is not None:
+        stated = list(section.via_stops)
+        return any(stated == [clean_once(s) for s in ride] for ride in rides)
+    return True
+
+
+def _rides(line: Line, a: str, b: str) -> list[list[str]]:
+    """The stops strictly between a and b, in riding order, for each way of riding the line."""
+    i, j, n = line.index[a], line.index[b], len(line.stations)
+    step = 1 if j > i else -1
+    rides = [[line.stations[k] for k in range(i + step, j, step)]]
+    if line.loop:
+        rides.append([line.stations[(i - step * k) % n] for k in range(1, n - abs(j - i))])
+    return rides
+
+
+def robust_detail(sections: Sequence[Section], index: RewardIndex, start: str, goal: str,
+                  transfers: int) -> float:
+    """The detail reward with the section 9 repairs (capped at 10, no floor).
+
+    0 unless the first departure or the last arrival matches (the paper's rule; released:
+    both); then +2, -5 for each section beyond transfers + 1 (released: beyond transfers),
+    line names matched by `robust_line`, stops cleaned once. The per-section +4 / +3 / +1
+    are the released ones.
+    """
+    if not sections or (sections[0].departure != start and sections[-1].arrival != goal):
+        return 0.0
+    score = 2
+    through_both = index.lines_holding(start, goal) if transfers == 0 else set()
+    for i, section in enumerate(sections, 1):
+        if i > transfers + 1:
+            score -= 5
+        name = robust_line(section.route_name, index)
+        if name is None:
+            continue
+        score += (4 if name in through_both else 0) if transfers == 0 else 3
+        stations = index.members[name]
+        if (i <= transfers and i < len(sections) and section.departure in stations
+                and section.arrival in stations and section.arrival == sections[i].departure):
+            score += 1
+    return float(min(score, DETAIL_CAP))
