@@ -1,0 +1,193 @@
+"""Aggregate metrics of ReasonMap and ReasonMap-Plus, and scoring of a predictions file.
+
+Weighted metrics are `sum(w * score) / sum(w)` (method file, section 10): ReasonMap
+weights a question by (question difficulty, map difficulty) with `ROUTE_WEIGHTS`,
+ReasonMap-Plus by the map's difficulty (`difficulty_city`, as VLMEvalKit does; a Plus
+question's difficulty equals its map's) with `PLUS_WEIGHTS`.
+
+Units follow the published tables (section 11): accuracies are fractions here and
+percentages in `published`; map scores are raw means on their own scale (0-20 short,
+0-40 long) everywhere, as the published 4.01 / 5.74 cannot be percentages of the
+maximum (the +10 / +20 of a correct answer alone gives more than 13.28% of 10 points).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from ..errors import InputError, where
+from ..fileio import read_jsonl
+from ..network import Network, load_station_file
+from ..questions.kinds import DIFFICULTIES, PLUS_TYPES
+from .plus import score_plus_record
+from .route_parse import VARIANTS
+from .route_score import LONG_MAX, SHORT_MAX, RecordError, score_route_record
+
+BENCHMARKS = ("reasonmap", "reasonmap-plus")
+ROUTE_METRICS = ("acc_short", "map_score_short", "acc_long", "map_score_long")
+PLUS_METRICS = ("correct",)
+
+# ROUTE_WEIGHTS[question difficulty][map difficulty]
+ROUTE_WEIGHTS = {
+    "easy": {"easy": 1.0, "middle": 1.5, "hard": 2.0},
+    "middle": {"easy": 1.5, "middle": 2.0, "hard": 2.5},
+    "hard": {"easy": 2.0, "middle": 2.5, "hard": 3.0},
+}
+PLUS_WEIGHTS = {"easy": 1.0, "middle": 1.5, "hard": 2.0}
+PLUS_GROUPS = {"Count": ("Counting1", "Counting2", "Counting3"), "TorF": ("TorF1", "TorF2")}
+
+
+def weight(record: Mapping, benchmark: str) -> float:
+    """A record's weight in the weighted metrics.
+
+    >>> weight({"difficulty_question": "middle", "difficulty_city": "hard"}, "reasonmap")
+    2.5
+    >>> weight({"difficulty_city": "middle"}, "reasonmap-plus")
+    1.5
+    """
+    city = _difficulty(record, "difficulty_city")
+    if benchmark == "reasonmap-plus":
+        return PLUS_WEIGHTS[city]
+    return ROUTE_WEIGHTS[_difficulty(record, "difficulty_question")][city]
+
+
+def summarize(rows: Iterable[Mapping], benchmark: str) -> dict:
+    """Plain and weighted means, overall and per group, with counts.
+
+    `rows`: one mapping per question holding the record's fields and its scores (those of
+    `score_route_record` or `score_plus_record`).
+
+    >>> rows = [{"type": "TorF1", "city": "rome", "difficulty_city": "easy", "correct": True},
+    ...         {"type": "Counting2", "city": "kl", "difficulty_city": "hard", "correct": False}]
+    >>> s = summarize(rows, "reasonmap-plus")
+    >>> s["overall"]
+    {'count': 2, 'correct': {'mean': 0.5, 'weighted': 0.3333333333333333}}
+    >>> s["published"]
+    {'overall': 33.33333333333333, 'Count': 0.0, 'TorF': 100.0}
+    """
+    if benchmark not in BENCHMARKS:
+        raise InputError(f"unknown benchmark {benchmark!r}; expected one of {', '.join(BENCHMARKS)}")
+    plus = benchmark == "reasonmap-plus"
+    metrics = PLUS_METRICS if plus else ROUTE_METRICS
+    weighted = []
+    for i, row in enumerate(rows, 1):
+        try:
+            weighted.append((row, weight(row, benchmark)))
+            for m in metrics:
+                if not isinstance(row.get(m), (int, float)):
+                    raise RecordError(m, f"expected a score, got {row.get(m)!r}")
+        except RecordError as e:
+            raise InputError(f"record {i}: {e}") from None
+
+    def stats(group) -> dict:
+        out = {"count": len(group)}
+        if group:
+            total = sum(w for _, w in group)
+            for m in metrics:
+                out[m] = {"mean": sum(float(r[m]) for r, _ in group) / len(group),
+                          "weighted": sum(w * float(r[m]) for r, w in group) / total}
+        return out
+
+    def by(key) -> dict:
+        groups: dict[str, list] = {}
+        for row, w in weighted:
+            groups.setdefault(row.get(key), []).append((row, w))
+        return {k: stats(g) for k, g in sorted(groups.items(), key=lambda kv: _order(kv[0]))}
+
+    summary = {"benchmark": benchmark, "count": len(weighted), "overall": stats(weighted)}
+    if plus:
+        summary["by_type"] = by("type")
+        summary["by_group"] = {name: stats([(r, w) for r, w in weighted if r.get("type") in types])
+                               for name, types in PLUS_GROUPS.items()}
+        summary["published"] = {name: _percent(g, "correct") for name, g in
+                                (("overall", summary["overall"]), *summary["by_group"].items())}
+        summary["by_map_difficulty"] = by("difficulty_city")
+    else:
+        summary["published"] = {m: _percent(summary["overall"], m) if m.startswith("acc")
+                                else _weighted(summary["overall"], m) for m in metrics}
+        summary["map_score_max"] = {"short": SHORT_MAX, "long": LONG_MAX}
+        summary["by_question_difficulty"] = by("difficulty_question")
+        summary["by_map_difficulty"] = by("difficulty_city")
+    summary["by_city"] = by("city")
+    summary["weights"] = copy.deepcopy(PLUS_WEIGHTS if plus else ROUTE_WEIGHTS)
+    return summary
+
+
+def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
+                         stations_root: str | os.PathLike | None = None,
+                         variant: str = "reference") -> tuple[dict, list[dict]]:
+    """Score every line of a predictions file; returns (summary, per-line scores in order).
+
+    Each line is a question record plus `response` (ReasonMap-Plus) or `response_short`
+    and `response_long` (ReasonMap). A ReasonMap record's `json` is the station object or
+    a path relative to `stations_root`; each station file is read once.
+    """
+    if benchmark not in BENCHMARKS:
+        raise InputError(f"unknown benchmark {benchmark!r}; expected one of {', '.join(BENCHMARKS)}")
+    if variant not in VARIANTS:
+        raise InputError(f"unknown variant {variant!r}; expected one of {', '.join(VARIANTS)}")
+    networks: dict[Path, Network] = {}
+    rows, scores = [], []
+    for lineno, record in read_jsonl(pred_path):
+        try:
+            if benchmark == "reasonmap":
+                resolved = {**record, "json": _station_data(record.get("json"), stations_root, networks)}
+                score = score_route_record(resolved, record.get("response_short"),
+                                           record.get("response_long"), variant)
+            else:
+                score = score_plus_record(record, record.get("response"), variant)
+            weight(record, benchmark)
+        except RecordError as e:
+            raise InputError(f"{where(pred_path, lineno, e.field)}: {e.detail}") from None
+        scores.append(score)
+        rows.append({**record, **score})
+    summary = summarize(rows, benchmark)
+    summary["variant"] = variant
+    return summary, scores
+
+
+def _station_data(value, root, cache: dict[Path, Network]):
+    """A `json` field: objects (also as JSON text) pass through; paths are loaded once each."""
+    if not isinstance(value, str) or value.lstrip().startswith("{"):
+        return value
+    path = Path(value)
+    if not path.is_absolute():
+        if root is None:
+            raise RecordError("json", f"'{value}' is a path but no stations root was given")
+        path = Path(root) / value
+        # The dataset layout stores `stations/<country>/<city>.json` relative to the
+        # dataset folder: accept the stations folder itself as the root too.
+        if not path.is_file() and Path(value).parts[:1] == ("stations",):
+            path = Path(root).joinpath(*Path(value).parts[1:])
+    path = path.resolve()
+    if path not in cache:
+        try:
+            cache[path] = load_station_file(path, strict=False)
+        except InputError as e:
+            raise RecordError("json", str(e)) from None
+    return cache[path]
+
+
+def _difficulty(record: Mapping, field: str) -> str:
+    value = record.get(field)
+    if value not in DIFFICULTIES:
+        raise RecordError(field, f"expected one of {', '.join(DIFFICULTIES)}, got {value!r}")
+    return value
+
+
+def _order(key) -> tuple:
+    """Difficulties and Plus types in their usual order, anything else by name."""
+    known = DIFFICULTIES + PLUS_TYPES
+    return (0, known.index(key), "") if key in known else (1, 0, str(key))
+
+
+def _weighted(group: dict, metric: str) -> float | None:
+    return group[metric]["weighted"] if group["count"] else None
+
+
+def _percent(group: dict, metric: str) -> float | None:
+    value = _weighted(group, metric)
+    return None if value is None else 100 * value

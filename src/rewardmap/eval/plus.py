@@ -1,0 +1,50 @@
+"""ReasonMap-Plus per-question correctness.
+
+Answers are read by the rewards package's Plus extraction: the released one (method file,
+section 5) for `variant="reference"`, the VLMEvalKit-style one (section 9) for "robust".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..questions.kinds import PLUS_TYPES
+from ..rewards.parse_plus import TORF, reference_answer, reference_correct, robust_answer
+from .route_parse import VARIANTS
+from .route_score import RecordError
+
+
+def score_plus_record(record: Mapping, response: str, variant: str = "reference") -> dict:
+    """`{"correct": bool}` for one ReasonMap-Plus question."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; expected one of {', '.join(VARIANTS)}")
+    if record.get("type") not in PLUS_TYPES:
+        raise RecordError("type", f"expected one of {', '.join(PLUS_TYPES)}, got {record.get('type')!r}")
+    answer = record.get("answer")
+    if type(answer) is not int:
+        raise RecordError("answer", f"expected an integer label, got {answer!r}")
+    if not isinstance(response, str):
+        raise RecordError("response", f"expected a string, got {type(response).__name__}")
+    return {"correct": plus_correct(response, record, variant)}
+
+
+def plus_correct(response: str, record: Mapping, variant: str) -> bool:
+    """Whether a response answers a Plus question (record `type` and integer `answer`).
+
+    The reference reads the response as given (the released generation stripped any
+    thinking part before scoring); the robust reading drops it itself.
+
+    >>> record = {"type": "TorF1", "answer": 1}
+    >>> plus_correct("\\\\boxed{yes}", record, "reference")
+    True
+    >>> plus_correct("\\\\boxed{\\\\text{Yes}}", record, "reference")  # read as "{yes}"
+    False
+    >>> plus_correct("\\\\boxed{\\\\text{Yes}}", record, "robust")
+    True
+    """
+    qtype, label = record["type"], record["answer"]
+    if variant == "reference":
+        return reference_correct(qtype, reference_answer(response), label)
+    value = robust_answer(response, qtype)
+    # TorF: label 1 is "yes", any other label "no", as in the released comparison
+    return value is not None and value == (int(label == 1) if qtype in TORF else label)

@@ -1,0 +1,166 @@
+"""Reading route answers as the released ReasonMap evaluation does (method file, section 10).
+
+This is the evaluation's own parser, not the reward's: it normalises with `eclean`, reads
+a long answer's arrival only up to a newline, and reads the long question's via field.
+
+`variant="reference"` reproduces the released parser, quirks included:
+
+- sections are the pieces of the answer split on "--" that contain `Route Name:`,
+  `Departure Stop:` and `Arrival Stop:` (case-sensitive);
+- a field is the text after its label and one space up to the next newline; a field that
+  is missing, or whose label has no newline after it, is the literal "Wrong";
+- a SHORT answer's arrival is everything after the section's last `Arrival Stop:`, so any
+  line after it (e.g. a via line) becomes part of it;
+- the via count is the first integer after the last `Number of Via Stops: ` of the
+  section, or in the whole section when the label is absent (0 when there is none);
+- the via list is the text after the last `Via Stops: ` (the whole section when absent),
+  split on "," only when it contains "站" (else empty), pieces not trimmed.
+
+`variant="robust"` repairs these parsing quirks and nothing else (scoring is unchanged):
+
+1. only the text after the last `</think>` or `◁/think▷` is read;
+2. markdown bold markers `**` are removed;
+3. labels match case-insensitively, with any spaces or tabs after the colon;
+4. every field is read to the end of its own line, the last line needing no newline, so
+   a short answer's arrival no longer swallows the lines after it and a long answer's
+   final arrival is no longer "Wrong";
+5. `Via Stops:` is not read inside `Number of Via Stops:`, and an absent via field is an
+   unanswered one (count None, list empty) instead of being read from the whole section;
+6. via lists split on ",", "，" and "、" whatever their script; pieces are trimmed and
+   empty ones dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from ..network import eclean
+
+VARIANTS = ("reference", "robust")
+WRONG = "Wrong"  # what the released parser stores for a field it cannot read
+
+_LABELS = ("Route Name:", "Departure Stop:", "Arrival Stop:")
+_INT = re.compile(r"\d+")  # \d: any Unicode decimal digit, as in the released code
+
+_THINK_END = re.compile(r"</think>|◁/think▷")
+_R_LABELS = tuple(re.compile(re.escape(label), re.I) for label in _LABELS)
+_R_NAME = re.compile(r"Route Name:[ \t]*([^\n]*)", re.I)
+_R_DEPARTURE = re.compile(r"Departure Stop:[ \t]*([^\n]*)", re.I)
+_R_ARRIVAL = re.compile(r"Arrival Stop:[ \t]*([^\n]*)", re.I)
+_R_COUNT = re.compile(r"Number of Via Stops:[ \t]*([^\n]*)", re.I)
+_R_LIST = re.compile(r"(?<!number of )Via Stops:[ \t]*([^\n]*)", re.I)
+_R_COMMA = re.compile(r"[,，、]")
+
+
+@dataclass(frozen=True)
+class AnswerSection:
+    """One parsed section: the route name stripped, the stops `eclean`ed once (or "Wrong").
+
+    `via_count` is set when the long question asks for `Number of Via Stops` (None: not
+    answered, robust only), `via_list` when it asks for `Via Stops`; both None for short
+    answers.
+    """
+
+    name: str
+    departure: str
+    arrival: str
+    via_count: int | float | None = None
+    via_list: tuple[str, ...] | None = None
+
+
+def parse_route_answer(text: str, *, long: bool = False, via: str | None = None,
+                       variant: str = "reference") -> list[AnswerSection]:
+    """Sections of a route answer. `via`: "count", "list" or None (which long field to read).
+
+    >>> ans = "Route Name: Line 2\\nDeparture Stop: A Station\\nArrival Stop: B Station"
+    >>> parse_route_answer(ans)
+    [AnswerSection(name='Line 2', departure='astation', arrival='bstation', via_count=None, via_list=None)]
+    >>> parse_route_answer(ans, long=True)[0].arrival   # no newline after the arrival
+    'Wrong'
+    >>> parse_route_answer(ans, long=True, variant="robust")[0].arrival
+    'bstation'
+    """
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; expected one of {', '.join(VARIANTS)}")
+    if variant == "robust":
+        return _parse_robust(text, long, via)
+    sections = []
+    for chunk in text.split("--"):
+        if not chunk.strip() or any(label not in chunk for label in _LABELS):
+            continue
+        name = _line_after(chunk, "Route Name: ")
+        departure = _line_after(chunk, "Departure Stop: ")
+        if long:
+            arrival = _line_after(chunk, "Arrival Stop: ")
+            arrival = eclean(arrival) if arrival is not None else WRONG
+        else:
+            arrival = eclean(chunk.split("Arrival Stop:")[-1].strip())
+        count = vias = None
+        if long and via == "count":
+            count = _first_int(chunk.split("Number of Via Stops: ")[-1].strip())
+        elif long and via == "list":
+            listed = chunk.split("Via Stops: ")[-1].strip()
+            vias = tuple(listed.split(",")) if "站" in listed else ()
+        sections.append(AnswerSection(
+            name.strip() if name is not None else WRONG,
+            eclean(departure) if departure is not None else WRONG,
+            arrival, count, vias))
+    return sections
+
+
+def _parse_robust(text: str, long: bool, via: str | None) -> list[AnswerSection]:
+    text = _THINK_END.split(text)[-1].replace("**", "")
+    sections = []
+    for chunk in text.split("--"):
+        if not all(label.search(chunk) for label in _R_LABELS):
+            continue
+        name, departure, arrival = (_field(p, chunk) for p in (_R_NAME, _R_DEPARTURE, _R_ARRIVAL))
+        count = vias = None
+        if long and via == "count":
+            field = _field(_R_COUNT, chunk)
+            count = None if field is None else _first_int(field)
+        elif long and via == "list":
+            field = _field(_R_LIST, chunk) or ""
+            vias = tuple(p.strip() for p in _R_COMMA.split(field) if p.strip())
+        sections.append(AnswerSection(
+            name.strip() if name is not None else WRONG,
+            eclean(departure) if departure is not None else WRONG,
+            eclean(arrival) if arrival is not None else WRONG,
+            count, vias))
+    return sections
+
+
+def _line_after(chunk: str, label: str) -> str | None:
+    """`re.search(label + "(.*?)\\n", chunk).group(1)`, in linear time: the first label
+    matches when a newline follows it, and when none does, no later label can match."""
+    start = chunk.find(label)
+    if start == -1:
+        return None
+    end = chunk.find("\n", start + len(label))
+    return None if end == -1 else chunk[start + len(label):end]
+
+
+def _field(pattern: re.Pattern, chunk: str) -> str | None:
+    match = pattern.search(chunk)
+    return match.group(1) if match else None
+
+
+def _first_int(text: str) -> int | float:
+    """The first integer in `text` (0 when none); inf for one too long for `int()`."""
+    match = _INT.search(text)
+    if not match:
+        return 0
+    digits = ascii_digits(match.group())
+    return int(digits) if len(digits) <= 4000 else math.inf
+
+
+def ascii_digits(digits: str) -> str:
+    """A run of Unicode decimal digits as `str(int(digits))` writes it, for any length.
+
+    >>> ascii_digits("007"), ascii_digits("１２")
+    ('7', '12')
+    """
+    return "".join(str(unicodedata.decimal(c)) for c in digits).lstrip("0") or "0"
