@@ -220,3 +220,72 @@ def data_check(folder: Path = typer.Argument(..., help="Dataset folder holding q
     status = "[green]ok[/green]" if report.ok else f"[red]{len(report.problems)} problems[/red] ({by_field})"
     err.print(f"checked {report.records} records ({types}): {status}")
     raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command("score")
+def score(
+    responses: Path = typer.Argument(..., help="IN.jsonl: records (ReasonMap-Train fields) plus `response`."),
+    stations_root: Path = typer.Option(Path("."), "--stations-root",
+                                       help="Folder that the records' `json` paths start from."),
+    mode: str = typer.Option("difficulty_aware", "--mode", help="difficulty_aware (the paper's W) or baseline (W = 1)."),
+    variant: str = typer.Option("reference", "--variant",
+                                help="reference (the released reward, quirks included) or robust (quirks repaired)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of standard output."),
+):
+    """Score each response with the RewardMap reward: one JSON object per input line (reward,
+    correct, detail, weight, format, parsed), in order; mean reward and accuracy per type on
+    standard error."""
+    import json
+
+    from .fileio import write_jsonl_atomic
+    from .rewards import RewardConfig
+    from .rewards.batch import score_file
+
+    with _errors():
+        if not responses.is_file():
+            raise InputError(f"{responses}: no such file")
+        try:
+            config = RewardConfig(variant=variant, mode=mode)
+        except ValueError as e:
+            raise InputError(str(e)) from None
+        rows, summary = score_file(responses, stations_root, config)
+        if output:
+            write_jsonl_atomic(output, rows)
+        else:
+            for row in rows:
+                typer.echo(json.dumps(row))
+    table = Table(title=f"{variant} reward, {mode}")
+    for col in ("type", "count", "mean reward", "accuracy"):
+        table.add_column(col, justify="right" if col != "type" else "left")
+    for kind, s in summary.items():
+        table.add_row(kind, str(s["count"]), f"{s['mean_reward']:.3f}", f"{s['accuracy']:.3f}")
+    err.print(table)
+
+
+@app.command("metrics")
+def metrics(
+    predictions: Path = typer.Argument(..., help="PRED.jsonl: records plus `response` (Plus) or "
+                                       "`response_short` and `response_long` (ReasonMap)."),
+    benchmark: str = typer.Option(..., "--benchmark", help="reasonmap or reasonmap-plus."),
+    stations_root: Optional[Path] = typer.Option(None, "--stations-root",
+                                                 help="Folder that relative `json` paths start from."),
+    variant: str = typer.Option("reference", "--variant",
+                                help="reference (the released evaluation) or robust (parsing quirks repaired)."),
+    scores_out: Optional[Path] = typer.Option(None, "--output", "-o",
+                                              help="Write one line of per-record scores per input line."),
+):
+    """Score model answers on ReasonMap or ReasonMap-Plus and print a JSON summary:
+    plain and difficulty-weighted accuracy (and map score for ReasonMap), per type,
+    difficulty and city, with counts."""
+    import json
+
+    from .eval import evaluate_predictions
+    from .fileio import write_jsonl_atomic
+
+    with _errors():
+        if not predictions.is_file():
+            raise InputError(f"{predictions}: no such file")
+        summary, scores = evaluate_predictions(predictions, benchmark, stations_root, variant)
+        if scores_out:
+            write_jsonl_atomic(scores_out, scores)
+    typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
