@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from numbers import Integral, Real
+from typing import NamedTuple
 
 from ..network import Network
 from ..questions.kinds import DIFFICULTIES, PLUS_TYPES, ROUTE_TYPE
@@ -65,12 +66,14 @@ def _finite(value) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
-@dataclass(frozen=True)
-class RewardBreakdown:
+class RewardBreakdown(NamedTuple):
     """One response's reward and its parts: `reward = weight * (format + C * correct + alpha * detail)`.
 
     parsed: an answer in a readable form was found (a Plus value of the right kind; at
         least one route section).
+
+    A named tuple: one is made per rollout, and a tuple is several times cheaper to build
+    than a frozen dataclass.
     """
 
     parsed: bool
@@ -81,7 +84,7 @@ class RewardBreakdown:
     reward: float
 
     def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        return self._asdict()
 
 
 ZERO = RewardBreakdown(parsed=False, correct=False, detail=0.0, weight=0.0, format=0.0, reward=0.0)
@@ -103,7 +106,7 @@ def compute_reward(response: str, record: Mapping, network: Network | None,
     ...                RewardConfig(variant="robust")).reward
     11.0
     """
-    qtype = record.get("type") if isinstance(record, Mapping) else None
+    qtype = record.get("type") if type(record) is dict or isinstance(record, Mapping) else None
     weight = _weight(record, qtype, config)
     if weight is None:
         return ZERO
@@ -139,10 +142,35 @@ def _integer(value) -> bool:
     return type(value) is int or isinstance(value, Integral) and not isinstance(value, bool)
 
 
+# Rollouts repeat short answers ("\\boxed{3}", the same route from several samples of a
+# group), so reading a response is memoised up to this length; longer ones are read afresh.
+_MEMO_LENGTH = 1024
+
+
 def _plus(response: str, qtype: str, label: int, weight: float, config: RewardConfig) -> RewardBreakdown:
-    parsed, correct = parse_plus.judge_plus(response, qtype, label, config.variant)
-    fmt = config.format_reward if config.format_reward and parse_plus.plus_format_ok(response, qtype) else 0.0
+    read = _read_plus_memo if len(response) <= _MEMO_LENGTH else _read_plus
+    parsed, correct, well_formed = read(response, qtype, label, config.variant, config.format_reward > 0)
+    fmt = config.format_reward if well_formed else 0.0
     return RewardBreakdown(parsed, correct, 0.0, weight, fmt, weight * (fmt + config.correct_reward * correct))
+
+
+def _read_plus(response: str, qtype: str, label: int, variant: str, check_format: bool) -> tuple[bool, bool, bool]:
+    """(parsed, correct, in the requested format: only looked at when it pays)."""
+    parsed, correct = parse_plus.judge_plus(response, qtype, label, variant)
+    return parsed, correct, check_format and parse_plus.plus_format_ok(response, qtype)
+
+
+def _read_route(response: str, variant: str, check_format: bool) -> tuple[tuple, bool, bool]:
+    """(sections, cut after MAX_SECTIONS, in the requested format: only looked at when it pays)."""
+    if variant == "reference":
+        sections, cut = parse_route.reference_sections(response), False
+    else:
+        sections, cut = parse_route.robust_sections(response)
+    return tuple(sections), cut, check_format and parse_route.route_format_ok(response)
+
+
+_read_plus_memo = lru_cache(maxsize=1 << 15)(_read_plus)
+_read_route_memo = lru_cache(maxsize=1 << 13)(_read_route)
 
 
 def _route(response: str, record, network, weight: float, config: RewardConfig) -> RewardBreakdown:
@@ -151,15 +179,15 @@ def _route(response: str, record, network, weight: float, config: RewardConfig) 
     index = reward_index(network)
     start, goal = clean_once(record["station_1"]), clean_once(record["station_2"])
     transfers = int(record["question_transfer_count"])
+    read = _read_route_memo if len(response) <= _MEMO_LENGTH else _read_route
+    sections, cut, well_formed = read(response, config.variant, config.format_reward > 0)
     if config.variant == "reference":
-        sections = parse_route.reference_sections(response)
         strict = [s for s in sections if s.strict]
         correct = route_reward.reference_correct(strict, index, start, goal)
         detail = route_reward.reference_detail(sections, index, start, goal, transfers)
     else:
-        sections, cut = parse_route.robust_sections(response)
         correct = not cut and route_reward.robust_correct(sections, index, start, goal)
         detail = route_reward.robust_detail(sections, index, start, goal, transfers)
-    fmt = config.format_reward if config.format_reward and parse_route.route_format_ok(response) else 0.0
+    fmt = config.format_reward if well_formed else 0.0
     return RewardBreakdown(bool(sections), correct, detail, weight, fmt,
                            weight * (fmt + config.correct_reward * correct + config.alpha * detail))
