@@ -92,6 +92,8 @@ def adversarial() -> dict[str, str]:
         "oxed{ repeated": "oxed{" * (mb // 5),
         "phrase spam": "the answer is " * (mb // 14),
         "one long line": "x" * mb,
+        "distinct well-formed sections": "\n--\n".join(
+            f"Route Name: Line {i}\nDeparture Stop: S{i}\nArrival Stop: S{i + 1}" for i in range(mb // 60)),
     }
 
 
@@ -143,13 +145,16 @@ def main() -> None:
 
         plan_record = next(r for r in records if r["type"] == "planning")
         plus_record = next(r for r in records if r["type"] == "TorF1")
-        worst = 0.0
+        worst, slowest = 0.0, ""
         for variant in ("reference", "robust"):
             config = RewardConfig(variant=variant)
             for name, text in adversarial().items():
                 for record in (plan_record, plus_record):
-                    worst = max(worst, timed(compute_reward, text, record, networks[record["json"]], config))
-        table.add_row("1 MB adversarial responses (7 kinds x 2 types x 2 variants)", f"{worst:.3f} (slowest)",
+                    t = timed(compute_reward, text, record, networks[record["json"]], config)
+                    if t > worst:
+                        worst, slowest = t, f"{name}, {variant}, {record['type']}"
+        kinds = len(adversarial())
+        table.add_row(f"1 MB adversarial responses ({kinds} kinds x 2 types x 2 variants)", f"{worst:.3f} (slowest: {slowest})",
                       "", f"goal < 0.050 s: {'PASS' if worst < 0.05 else 'FAIL'}")
 
         alphabet = "Route Name: Departure Stop: Arrival Stop: -- \\boxed{ } oxed{ yes no A B 12 站 Line \n"

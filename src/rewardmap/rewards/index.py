@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -41,14 +40,10 @@ class RewardIndex:
         return self._holding[a, b]
 
 
-# Keyed by the network object itself (not its id, which a new network may reuse); the entry
-# goes when the network does.
-_INDEXES: weakref.WeakKeyDictionary[Network, RewardIndex] = weakref.WeakKeyDictionary()
-
-
 def reward_index(network: Network) -> RewardIndex:
-    """The cached `RewardIndex` of `network`."""
-    index = _INDEXES.get(network)
+    """The `RewardIndex` of `network`, built on first use and kept on the network itself
+    (it lives and dies with it; a weak-key lookup would cost more than a Plus reward)."""
+    index = network.__dict__.get("_reward_index")
     if index is None:
         members = {}
         for name, line in network.lines.items():
@@ -60,7 +55,7 @@ def reward_index(network: Network) -> RewardIndex:
         for name in network.lines:
             if line_key(name):
                 keys.setdefault(line_key(name), name)
-        index = _INDEXES[network] = RewardIndex(dict(network.lines), members, keys)
+        index = network.__dict__["_reward_index"] = RewardIndex(dict(network.lines), members, keys)
     return index
 
 
