@@ -132,7 +132,7 @@ def main() -> None:
         for variant in ("reference", "robust"):
             config = RewardConfig(variant=variant)
 
-            def ours(items):
+            def ours(items, config=config):
                 for record, response in items:
                     compute_reward(response, record, networks[record["json"]], config)
 

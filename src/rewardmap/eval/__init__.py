@@ -8,12 +8,27 @@
 `variant="reference"` reproduces the released evaluation; "robust" repairs its parsing.
 """
 
-from .metrics import (BENCHMARKS, PLUS_WEIGHTS, ROUTE_WEIGHTS, evaluate_predictions, summarize,
-                      weight)
+from .metrics import (
+                      BENCHMARKS,
+                      PLUS_WEIGHTS,
+                      ROUTE_WEIGHTS,
+                      evaluate_predictions,
+                      summarize,
+                      weight,
+)
 from .plus import plus_correct, score_plus_record
 from .route_parse import VARIANTS, AnswerSection, parse_route_answer
-from .route_score import (LONG_MAX, SHORT_MAX, MapScore, RecordError, china_line_name, map_score,
-                          mapped_line_name, route_correct, score_route_record)
+from .route_score import (
+                      LONG_MAX,
+                      SHORT_MAX,
+                      MapScore,
+                      RecordError,
+                      china_line_name,
+                      map_score,
+                      mapped_line_name,
+                      route_correct,
+                      score_route_record,
+)
 
 __all__ = [
     "AnswerSection", "BENCHMARKS", "LONG_MAX", "MapScore", "PLUS_WEIGHTS", "ROUTE_WEIGHTS",

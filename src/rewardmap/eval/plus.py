@@ -9,7 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..questions.kinds import PLUS_TYPES
-from ..rewards.parse_plus import TORF, reference_answer, reference_correct, robust_answer
+from ..rewards.parse_plus import (
+    TORF,
+    reference_answer,
+    reference_correct,
+    robust_answer,
+)
 from .route_parse import VARIANTS
 from .route_score import RecordError
 

@@ -22,8 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from ..errors import InputError
-from ..network import Network, network_from_mapping
-from ..network import eclean
+from ..network import Network, eclean, network_from_mapping
 from .route_parse import AnswerSection, ascii_digits, parse_route_answer
 
 SHORT_MAX, LONG_MAX = 20, 40
