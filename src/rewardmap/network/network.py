@@ -40,21 +40,24 @@ class Line:
         """Intermediate stops between a and b on this line (both excluded)."""
         return self.hops(a, b) - 1
 
+    def rides(self, a: str, b: str) -> list[list[str]]:
+        """The intermediate stops of each way of riding from a to b, in riding order: one
+        way, or both ways round a loop (the direct index order first)."""
+        i, j, n = self.index[a], self.index[b], len(self.stations)
+        step = 1 if j > i else -1
+        ways = [[self.stations[k] for k in range(i + step, j, step)]]
+        if self.loop:
+            ways.append([self.stations[(i - step * k) % n] for k in range(1, n - abs(j - i))])
+        return ways
+
     def vias(self, a: str, b: str) -> list[list[str]]:
         """The intermediate stops of each shortest ride from a to b, in riding order.
 
         Two lists on a loop when both ways round are equally short, else one.
         """
-        i, j, n = self.index[a], self.index[b], len(self.stations)
-        step = 1 if j > i else -1
-        ways = [[self.stations[k] for k in range(i + step, j, step)]]
-        if self.loop:
-            other = [self.stations[(i - step * k) % n] for k in range(1, n - abs(j - i))]
-            if len(other) < len(ways[0]):
-                ways = [other]
-            elif len(other) == len(ways[0]):
-                ways.append(other)
-        return ways
+        ways = self.rides(a, b)
+        shortest = min(map(len, ways))
+        return [way for way in ways if len(way) == shortest]
 
     def certain(self, a: str, b: str) -> bool:
         """Whether the file fixes the stops between a and b (see `branch_at`)."""

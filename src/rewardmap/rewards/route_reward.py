@@ -114,23 +114,13 @@ def robust_correct(sections: Sequence[Section], index: RewardIndex, start: str, 
 def _vias_agree(section: Section, line: Line, a: str, b: str) -> bool:
     if (section.via_count is None and section.via_stops is None) or not line.certain(a, b):
         return True
-    rides = _rides(line, a, b)
+    rides = line.rides(a, b)
     if section.via_count is not None and section.via_count not in {len(r) for r in rides}:
         return False
     if section.via_stops is not None:
         stated = list(section.via_stops)
         return any(stated == [clean_once(s) for s in ride] for ride in rides)
     return True
-
-
-def _rides(line: Line, a: str, b: str) -> list[list[str]]:
-    """The stops strictly between a and b, in riding order, for each way of riding the line."""
-    i, j, n = line.index[a], line.index[b], len(line.stations)
-    step = 1 if j > i else -1
-    rides = [[line.stations[k] for k in range(i + step, j, step)]]
-    if line.loop:
-        rides.append([line.stations[(i - step * k) % n] for k in range(1, n - abs(j - i))])
-    return rides
 
 
 def robust_detail(sections: Sequence[Section], index: RewardIndex, start: str, goal: str,
