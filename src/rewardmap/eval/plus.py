@@ -9,12 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..questions.kinds import PLUS_TYPES
-from ..rewards.parse_plus import (
-    TORF,
-    reference_answer,
-    reference_correct,
-    robust_answer,
-)
+from ..rewards.parse_plus import judge_plus
 from .route_parse import VARIANTS
 from .route_score import RecordError
 
@@ -47,9 +42,4 @@ def plus_correct(response: str, record: Mapping, variant: str) -> bool:
     >>> plus_correct("\\\\boxed{\\\\text{Yes}}", record, "robust")
     True
     """
-    qtype, label = record["type"], record["answer"]
-    if variant == "reference":
-        return reference_correct(qtype, reference_answer(response), label)
-    value = robust_answer(response, qtype)
-    # TorF: label 1 is "yes", any other label "no", as in the released comparison
-    return value is not None and value == (int(label == 1) if qtype in TORF else label)
+    return judge_plus(response, record["type"], record["answer"], variant)[1]

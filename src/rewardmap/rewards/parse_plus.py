@@ -294,15 +294,6 @@ def judge_plus(response: str, qtype: str, label: int, variant: str = "reference"
     return value is not None, _is_label(qtype, value, label)
 
 
-def reference_correct(qtype: str, answer: str, label: int) -> bool:
-    """Section 5 "Correct" for an extracted answer (`reference_answer`).
-
-    >>> reference_correct("TorF2", "no", 0), reference_correct("TorF2", "no", 7), reference_correct("Counting1", "b", 1)
-    (True, True, True)
-    """
-    return _is_label(qtype, reference_value(qtype, answer), label)
-
-
 def _is_label(qtype: str, value: int | None, label: int) -> bool:
     # TorF: "yes" is right for the label 1 and "no" for any other label, as released
     return value is not None and value == (int(label == 1) if qtype in TORF else label)
