@@ -38,6 +38,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..network import eclean
+from ..rewards.parse_route import line_after
 
 VARIANTS = ("reference", "robust")
 WRONG = "Wrong"  # what the released parser stores for a field it cannot read
@@ -91,10 +92,10 @@ def parse_route_answer(text: str, *, long: bool = False, via: str | None = None,
     for chunk in text.split("--"):
         if not chunk.strip() or any(label not in chunk for label in _LABELS):
             continue
-        name = _line_after(chunk, "Route Name: ")
-        departure = _line_after(chunk, "Departure Stop: ")
+        name = line_after(chunk, "Route Name: ")
+        departure = line_after(chunk, "Departure Stop: ")
         if long:
-            arrival = _line_after(chunk, "Arrival Stop: ")
+            arrival = line_after(chunk, "Arrival Stop: ")
             arrival = eclean(arrival) if arrival is not None else WRONG
         else:
             arrival = eclean(chunk.split("Arrival Stop:")[-1].strip())
@@ -131,16 +132,6 @@ def _parse_robust(text: str, long: bool, via: str | None) -> list[AnswerSection]
             eclean(arrival) if arrival is not None else WRONG,
             count, vias))
     return sections
-
-
-def _line_after(chunk: str, label: str) -> str | None:
-    """`re.search(label + "(.*?)\\n", chunk).group(1)`, in linear time: the first label
-    matches when a newline follows it, and when none does, no later label can match."""
-    start = chunk.find(label)
-    if start == -1:
-        return None
-    end = chunk.find("\n", start + len(label))
-    return None if end == -1 else chunk[start + len(label):end]
 
 
 def _field(pattern: re.Pattern, chunk: str) -> str | None:

@@ -81,12 +81,12 @@ def reference_sections(response: str) -> list[Section]:
 def _reference_section(piece: str, low: str) -> Section | None:
     if not (_MARKERS_LOWER[0] in low and _MARKERS_LOWER[1] in low):  # the arrival's is there
         return None
-    name, departure = _line_after(piece, "Route Name: "), _line_after(piece, "Departure Stop: ")
+    name, departure = line_after(piece, "Route Name: "), line_after(piece, "Departure Stop: ")
     return Section(WRONG if name is None else name.strip(), WRONG if departure is None else departure,
                    piece.rpartition(_ARRIVAL)[2].strip(), _NAME in piece and _DEPARTURE in piece and _ARRIVAL in piece)
 
 
-def _line_after(text: str, label: str) -> str | None:
+def line_after(text: str, label: str) -> str | None:
     """`re.search(label + "(.*?)\\n", text).group(1)`, None when it does not match.
 
     Without the regex: the match starts at the first `label`, and when no newline follows
