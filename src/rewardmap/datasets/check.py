@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from PIL import Image
 
-from ..errors import InputError
+from ..errors import InputError, where
 from ..fileio import read_jsonl
 from ..network import Network, Router, load_station_file, question_difficulty
 from ..questions.kinds import PLUS_TYPES, QUESTION_TYPES
@@ -29,7 +29,7 @@ class Problem(NamedTuple):
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: field '{self.field}': {self.message}"
+        return f"{where(self.file, self.line, self.field)}: {self.message}"
 
 
 @dataclass
