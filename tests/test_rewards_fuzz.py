@@ -251,6 +251,19 @@ def test_robust_plain_section_shortcut_reads_as_the_general_path(text):
         parse_route._PLAIN_SECTION = shortcut
 
 
+@FAST
+@given(route_answers())
+def test_reference_plain_section_shortcut_reads_as_the_general_path(text):
+    from rewardmap.rewards import parse_route
+
+    with_shortcut = parse_route.reference_sections(text)
+    shortcut, parse_route._REFERENCE_PLAIN = parse_route._REFERENCE_PLAIN, re.compile(r"(?!)")
+    try:
+        assert parse_route.reference_sections(text) == with_shortcut
+    finally:
+        parse_route._REFERENCE_PLAIN = shortcut
+
+
 
 
 # ------------------------------------------------------------------ never raises, finite, bounded

@@ -31,6 +31,7 @@ class RewardIndex:
     members: Mapping[str, Mapping[str, str]]
     line_by_key: Mapping[str, str]
     _holding: dict = field(default_factory=dict, repr=False, compare=False)
+    _rides: dict = field(default_factory=dict, repr=False, compare=False)
 
     def lines_holding(self, a: str, b: str) -> set[str]:
         """The lines on which both of these cleaned station names lie (kept: every rollout
@@ -38,6 +39,15 @@ class RewardIndex:
         if (a, b) not in self._holding:
             self._holding[a, b] = {name for name, stations in self.members.items() if a in stations and b in stations}
         return self._holding[a, b]
+
+    def cleaned_rides(self, line: str, a: str, b: str) -> list[tuple[str, ...]]:
+        """`Line.rides(a, b)` of these file names, each stop cleaned once (kept, like
+        `lines_holding`)."""
+        key = line, a, b
+        rides = self._rides.get(key)
+        if rides is None:
+            rides = self._rides[key] = [tuple(map(clean_once, ride)) for ride in self.lines[line].rides(a, b)]
+        return rides
 
 
 def reward_index(network: Network) -> RewardIndex:

@@ -70,15 +70,25 @@ def reference_sections(response: str) -> list[Section]:
         end = lowered.find("--", at)
         end = len(lowered) if end == -1 else end
         piece = response[start:end]
-        if piece not in known:
-            known[piece] = _reference_section(piece, lowered[start:end])
-        if known[piece] is not None:
-            sections.append(known[piece])
+        section = known.get(piece, known)
+        if section is known:
+            section = known[piece] = _reference_section(piece, lowered, start, end)
+        if section is not None:
+            sections.append(section)
         at = lowered.find(_MARKERS_LOWER[2], end)
     return sections
 
 
-def _reference_section(piece: str, low: str) -> Section | None:
+# A piece that is just the three exact labels, one a line, with no ":" in any value (so no
+# label hides in a value): what the general reading below gives, in one match.
+_REFERENCE_PLAIN = re.compile(r"\s*Route Name: ([^\n:]*)\nDeparture Stop: ([^\n:]*)\nArrival Stop:([^:]*)")
+
+
+def _reference_section(piece: str, lowered: str, start: int, end: int) -> Section | None:
+    plain = _REFERENCE_PLAIN.fullmatch(piece)
+    if plain:
+        return Section(plain[1].strip(), plain[2], plain[3].strip())
+    low = lowered[start:end]
     if not (_MARKERS_LOWER[0] in low and _MARKERS_LOWER[1] in low):  # the arrival's is there
         return None
     name, departure = line_after(piece, "Route Name: "), line_after(piece, "Departure Stop: ")

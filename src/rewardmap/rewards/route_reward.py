@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..network import Line
 from .index import RewardIndex, line_key, released_line_name
 from .parse_route import MAX_NAME, Section, released_stop
-from .text import clean_once
 
 DETAIL_CAP = 10.0
 
@@ -106,21 +104,19 @@ def robust_correct(sections: Sequence[Section], index: RewardIndex, start: str, 
             return False
         if i + 1 < len(sections) and arrival != sections[i + 1].departure:
             return False
-        if not _vias_agree(section, index.lines[name], stations[departure], stations[arrival]):
+        if (section.via_count is not None or section.via_stops is not None) and not _vias_agree(
+                section, index, name, stations[departure], stations[arrival]):
             return False
     return True
 
 
-def _vias_agree(section: Section, line: Line, a: str, b: str) -> bool:
-    if (section.via_count is None and section.via_stops is None) or not line.certain(a, b):
+def _vias_agree(section: Section, index: RewardIndex, name: str, a: str, b: str) -> bool:
+    if not index.lines[name].certain(a, b):
         return True
-    rides = line.rides(a, b)
-    if section.via_count is not None and section.via_count not in {len(r) for r in rides}:
+    rides = index.cleaned_rides(name, a, b)
+    if section.via_count is not None and all(section.via_count != len(ride) for ride in rides):
         return False
-    if section.via_stops is not None:
-        stated = list(section.via_stops)
-        return any(stated == [clean_once(s) for s in ride] for ride in rides)
-    return True
+    return section.via_stops is None or section.via_stops in rides
 
 
 def robust_detail(sections: Sequence[Section], index: RewardIndex, start: str, goal: str,
