@@ -19,6 +19,7 @@ from rewardmap.eval import (
     weight,
 )
 from rewardmap.eval import metrics as metrics_module
+from rewardmap.network import files as station_files
 from rewardmap.network import clean, load_station_file, network_from_mapping
 
 # A Chinese toy city: 甲 -> 辛 rides Line 1, Line 2, then 房山线 (three sections).
@@ -177,6 +178,10 @@ def test_robust_parsing_repairs_the_quirks():
     assert missing[0].via_list == ()
     assert parse_route_answer("Route Name: 1\nDeparture Stop: a\nArrival Stop: b",
                               long=True, via="count", variant="robust")[0].via_count is None
+    # thinking never closed: no answer was given (the rule of the robust reward too)
+    unclosed = "<think>Route Name: Line A\nDeparture Stop: North Station\nArrival Stop: Hub Station"
+    assert parse_route_answer(unclosed, variant="robust") == []
+    assert len(parse_route_answer(unclosed)) == 1  # the reference reads it all
     # and the robust long score of that answer: +1, +0 +0 names (Line Li), 4 stops, 4 + 4 via = 13, +20
     record = en_record()
     assert score_route_record(record, text, text, "robust") == {
@@ -615,7 +620,7 @@ def test_evaluate_reasonmap_predictions(tmp_path, monkeypatch):
     station_file.parent.mkdir(parents=True)
     station_file.write_text(json.dumps(EN), encoding="utf-8")
     loads = []
-    monkeypatch.setattr(metrics_module, "load_station_file",
+    monkeypatch.setattr(station_files, "load_station_file",
                         lambda p, strict: loads.append(p) or load_station_file(p, strict=strict))
     good = dict(en_record(json="stations/testland/testville.json"), difficulty_question="middle",
                 difficulty_city="easy", response_short=answer(*EN_ROUTE), response_long="no idea")

@@ -5,6 +5,7 @@ import json
 import pytest
 from test_rewards import A_TO_F, CITY
 
+from rewardmap.network import files as station_files
 from rewardmap.rewards import RewardConfig, adapters
 from rewardmap.rewards.adapters import (
     COMPONENTS,
@@ -26,13 +27,13 @@ def root(tmp_path):
 def loads(monkeypatch):
     """Counts station-file reads."""
     calls = []
-    real = adapters.load_station_file
+    real = station_files.load_station_file
 
     def counting(path, **kwargs):
         calls.append(path)
         return real(path, **kwargs)
 
-    monkeypatch.setattr(adapters, "load_station_file", counting)
+    monkeypatch.setattr(station_files, "load_station_file", counting)
     return calls
 
 
@@ -80,6 +81,10 @@ def test_trl_string_columns_and_unreadable_station_files(root):
     missing = columns(1, json="./stations/nowhere.json")
     assert reward(completions=[A_TO_F], **missing) == [0.0]
     assert reward(completions=[A_TO_F], **columns(1, json=CITY)) == pytest.approx([20.4])  # the station data itself
+    # as official data read back from Arrow holds it: every city's line names, null where absent
+    arrow_style = {**CITY, "Line 99": None}
+    assert reward(completions=[A_TO_F], **columns(1, json=arrow_style)) == pytest.approx([20.4])
+    assert reward(completions=[A_TO_F], **columns(1, json=json.dumps(arrow_style))) == pytest.approx([20.4])
 
 
 def test_completion_text_of_odd_inputs():

@@ -16,7 +16,7 @@ from PIL import Image
 
 from ..errors import InputError, where
 from ..fileio import read_jsonl
-from ..network import Network, Router, load_station_file, question_difficulty
+from ..network import Network, Router, StationFiles, question_difficulty
 from ..questions.kinds import PLUS_TYPES, QUESTION_TYPES
 from ..questions.plus import plus_answer
 from .schema import BASE_FIELDS, ROUTE_SECTION_FIELDS, TYPE_FIELDS
@@ -52,6 +52,7 @@ class _Checker:
     def __init__(self, root: Path):
         self.root = root
         self.networks: dict[str, Network | str] = {}  # path -> network, or why it failed
+        self.files = StationFiles(root, strict=True)
         self.images: dict[str, str | None] = {}  # path -> problem, or None when readable
         self.routers: dict[str, Router] = {}
 
@@ -68,8 +69,14 @@ class _Checker:
 
     def network(self, rel: str) -> Network | str:
         if rel not in self.networks:
-            self.networks[rel] = self._open(rel, "station file", _load_network)
+            self.networks[rel] = self._open(rel, "station file", self._load_network)
         return self.networks[rel]
+
+    def _load_network(self, path: Path) -> Network | str:
+        try:
+            return self.files.load(path)
+        except InputError as e:
+            return str(e)
 
     def image_problem(self, rel) -> str | None:
         if rel is None:
@@ -80,13 +87,6 @@ class _Checker:
 
     def router(self, rel: str, network: Network) -> Router:
         return self.routers.setdefault(rel, Router(network))
-
-
-def _load_network(path: Path) -> Network | str:
-    try:
-        return load_station_file(path)
-    except InputError as e:
-        return str(e)
 
 
 def _image_problem(path: Path, rel: str) -> str | None:

@@ -16,11 +16,10 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 from ..errors import InputError, where
 from ..fileio import read_jsonl
-from ..network import Network, load_station_file
+from ..network import Network, StationFiles
 from ..questions.kinds import DIFFICULTIES, PLUS_TYPES
 from .plus import score_plus_record
 from .route_parse import VARIANTS
@@ -129,12 +128,12 @@ def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
         raise InputError(f"unknown benchmark {benchmark!r}; expected one of {', '.join(BENCHMARKS)}")
     if variant not in VARIANTS:
         raise InputError(f"unknown variant {variant!r}; expected one of {', '.join(VARIANTS)}")
-    networks: dict[Path, Network] = {}
+    files = StationFiles(stations_root)
     rows, scores = [], []
     for lineno, record in read_jsonl(pred_path):
         try:
             if benchmark == "reasonmap":
-                resolved = {**record, "json": _station_data(record.get("json"), stations_root, networks)}
+                resolved = {**record, "json": _station_network(files, record.get("json"))}
                 score = score_route_record(resolved, record.get("response_short"),
                                            record.get("response_long"), variant)
             else:
@@ -149,26 +148,11 @@ def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
     return summary, scores
 
 
-def _station_data(value, root, cache: dict[Path, Network]):
-    """A `json` field: objects (also as JSON text) pass through; paths are loaded once each."""
-    if not isinstance(value, str) or value.lstrip().startswith("{"):
-        return value
-    path = Path(value)
-    if not path.is_absolute():
-        if root is None:
-            raise RecordError("json", f"'{value}' is a path but no stations root was given")
-        path = Path(root) / value
-        # The dataset layout stores `stations/<country>/<city>.json` relative to the
-        # dataset folder: accept the stations folder itself as the root too.
-        if not path.is_file() and Path(value).parts[:1] == ("stations",):
-            path = Path(root).joinpath(*Path(value).parts[1:])
-    path = path.resolve()
-    if path not in cache:
-        try:
-            cache[path] = load_station_file(path, strict=False)
-        except InputError as e:
-            raise RecordError("json", str(e)) from None
-    return cache[path]
+def _station_network(files: StationFiles, value) -> Network:
+    try:
+        return files.load(value)
+    except InputError as e:
+        raise RecordError("json", str(e)) from None
 
 
 def _difficulty(record: Mapping, field: str) -> str:

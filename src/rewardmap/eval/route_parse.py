@@ -18,7 +18,9 @@ a long answer's arrival only up to a newline, and reads the long question's via 
 
 `variant="robust"` repairs these parsing quirks and nothing else (scoring is unchanged):
 
-1. only the text after the last `</think>` or `◁/think▷` is read;
+1. only the answer after thinking is read (`rewards.text.final_answer`: the text after the
+   last `</think>` or `◁/think▷`; none when a thinking block is opened and never closed),
+   the same rule as the robust reward and robust Plus scoring;
 2. markdown bold markers `**` are removed;
 3. labels match case-insensitively, with any spaces or tabs after the colon;
 4. every field is read to the end of its own line, the last line needing no newline, so
@@ -39,6 +41,7 @@ from dataclasses import dataclass
 
 from ..network import eclean
 from ..rewards.parse_route import line_after
+from ..rewards.text import final_answer
 
 VARIANTS = ("reference", "robust")
 WRONG = "Wrong"  # what the released parser stores for a field it cannot read
@@ -46,7 +49,6 @@ WRONG = "Wrong"  # what the released parser stores for a field it cannot read
 _LABELS = ("Route Name:", "Departure Stop:", "Arrival Stop:")
 _INT = re.compile(r"\d+")  # \d: any Unicode decimal digit, as in the released code
 
-_THINK_END = re.compile(r"</think>|◁/think▷")
 _R_LABELS = tuple(re.compile(re.escape(label), re.I) for label in _LABELS)
 _R_NAME = re.compile(r"Route Name:[ \t]*([^\n]*)", re.I)
 _R_DEPARTURE = re.compile(r"Departure Stop:[ \t]*([^\n]*)", re.I)
@@ -113,7 +115,7 @@ def parse_route_answer(text: str, *, long: bool = False, via: str | None = None,
 
 
 def _parse_robust(text: str, long: bool, via: str | None) -> list[AnswerSection]:
-    text = _THINK_END.split(text)[-1].replace("**", "")
+    text = final_answer(text).replace("**", "")
     sections = []
     for chunk in text.split("--"):
         if not all(label.search(chunk) for label in _R_LABELS):

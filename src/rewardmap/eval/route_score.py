@@ -15,14 +15,13 @@ text leaves a choice open, the released code (fscdc/ReasonMap `main.py`) decided
 
 from __future__ import annotations
 
-import json
 import re
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from ..errors import InputError
-from ..network import Network, eclean, network_from_mapping
+from ..network import Network, StationFiles, eclean
 from .route_parse import AnswerSection, ascii_digits, parse_route_answer
 
 SHORT_MAX, LONG_MAX = 20, 40
@@ -307,29 +306,16 @@ def score_route_record(record: Mapping, response_short: str, response_long: str,
     return out
 
 
-def record_network(record: Mapping) -> Network:
-    """The record's station data as a `Network`.
+_STATION_OBJECTS = StationFiles(root=None)  # objects and absolute paths; metrics resolve the rest
 
-    `json`: a `Network`, or the station object, also as JSON text; lines that are null are
-    dropped (a station object read back from Arrow holds every city's line names).
-    """
-    data = record.get("json")
-    if isinstance(data, Network):
-        return data
-    if isinstance(data, str) and data.lstrip().startswith("{"):
-        try:
-            data = json.loads(data)
-        except json.JSONDecodeError as e:
-            raise RecordError("json", f"not valid JSON ({e.msg})") from None
-    if isinstance(data, Mapping):
-        try:
-            return network_from_mapping({line: stations for line, stations in data.items()
-                                         if stations is not None},
-                                        name=str(record.get("city", "")), strict=False)
-        except InputError as e:
-            raise RecordError("json", str(e)) from None
-    raise RecordError("json", "expected the station object or a loaded Network "
-                              f"(resolve paths first), got {type(data).__name__}")
+
+def record_network(record: Mapping) -> Network:
+    """The record's station data (`json`) as a `Network`: a `Network`, the station object,
+    also as JSON text, or an absolute path (see `StationFiles`)."""
+    try:
+        return _STATION_OBJECTS.load(record.get("json"))
+    except InputError as e:
+        raise RecordError("json", str(e)) from None
 
 
 def record_plans(record: Mapping) -> list[list[Mapping]]:

@@ -9,54 +9,32 @@ written as a string is read as that integer for `answer` and `question_transfer_
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from pathlib import Path
 
 from ..errors import InputError
-from ..network import Network, load_station_file, network_from_mapping
+from ..network import Network, StationFiles
+from ..questions.kinds import ROUTE_TYPE
 from .reward import RewardBreakdown, RewardConfig, compute_reward
 
 COMPONENTS = ("parsed", "correct", "detail", "format", "weight")
 _INTEGER = re.compile(r"[-+]?\d{1,18}")
 
 
-class StationFiles:
-    """Station files by path or content, each read once."""
-
-    def __init__(self, root: str | Path = "."):
-        self.root = Path(root)
-        self._by_path: dict[Path, Network | None] = {}
-
-    def network(self, source) -> Network | None:
-        """The network of a record's `json` field, or None when there is none to read."""
-        if isinstance(source, Mapping):
-            return _network_of_text(json.dumps(source, sort_keys=True, ensure_ascii=False))
-        if not isinstance(source, (str, Path)) or not str(source):
-            return None
-        path = Path(source) if Path(source).is_absolute() else self.root / source
-        if path not in self._by_path:
-            try:
-                self._by_path[path] = load_station_file(path, strict=False)
-            except InputError:
-                self._by_path[path] = None
-        return self._by_path[path]
-
-
-@lru_cache(maxsize=64)
-def _network_of_text(text: str) -> Network | None:
-    try:
-        return network_from_mapping(json.loads(text), strict=False)
-    except InputError:
-        return None
-
-
 def score_record(response, record: Mapping, files: StationFiles, config: RewardConfig) -> RewardBreakdown:
     """`compute_reward` for a record whose station file is named in its `json` field."""
     record = {**record, **{k: _integer(record[k]) for k in ("answer", "question_transfer_count") if k in record}}
-    return compute_reward(response, record, files.network(record.get("json")), config)
+    network = station_network(files, record.get("json")) if record.get("type") == ROUTE_TYPE else None
+    return compute_reward(response, record, network, config)
+
+
+def station_network(files: StationFiles, source) -> Network | None:
+    """The network of a `json` value, or None when it cannot be read (a reward never raises)."""
+    try:
+        return files.load(source)
+    except InputError:
+        return None
 
 
 def _integer(value):

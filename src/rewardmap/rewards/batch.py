@@ -13,8 +13,9 @@ from pathlib import Path
 
 from ..errors import InputError, where
 from ..fileio import read_jsonl
+from ..network import StationFiles
 from ..questions.kinds import ROUTE_TYPE
-from .adapters import StationFiles, score_record
+from .adapters import score_record
 from .reward import RewardConfig
 
 
@@ -26,9 +27,11 @@ def score_file(path: str | Path, stations_root: str | Path = ".",
     for lineno, record in read_jsonl(path):
         if "response" not in record:
             raise InputError(f"{where(path, lineno, 'response')}: missing (the model's answer to score)")
-        if record.get("type") == ROUTE_TYPE and files.network(record.get("json")) is None:
-            raise InputError(f"{where(path, lineno, 'json')}: cannot read station file {record.get('json')!r} "
-                             f"under {stations_root}")
+        if record.get("type") == ROUTE_TYPE:
+            try:
+                files.load(record.get("json"))
+            except InputError as e:
+                raise InputError(f"{where(path, lineno, 'json')}: {e}") from None
         breakdown = score_record(record["response"], record, files, config).as_dict()
         rows.append(breakdown)
         total = totals[str(record.get("type"))]

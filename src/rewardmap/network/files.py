@@ -1,0 +1,87 @@
+"""Station data as records name it, each read once.
+
+A record's `json` field is a path to a station file, the station object itself, or that
+object written as JSON text (official evaluation data). Rewards, metrics and `data check`
+all read it through `StationFiles`; each decides what a failure means for it (a reward of
+0, an error naming the line, a problem in the report).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..errors import InputError
+from .loading import StationFileError, load_station_file, network_from_mapping
+from .network import Network
+
+_OBJECTS_KEPT = 64  # station objects are keyed by their text; a dataset has a few hundred cities
+
+
+class StationFiles:
+    """Loads station data once per file or object, remembering failures too.
+
+    root: the folder relative paths are read from (None: only absolute paths and station
+        objects are accepted). A dataset names files `stations/<country>/<city>.json`
+        relative to its own folder, so the stations folder itself works as a root too.
+    strict: passed to `load_station_file` (False keeps the first of two stations sharing a
+        name in one line, as some real files have).
+
+    Lines that are null in a station object are dropped: an object read back from Arrow
+    holds every city's line names.
+    """
+
+    def __init__(self, root: str | Path | None = ".", *, strict: bool = False):
+        self.root = None if root is None else Path(root)
+        self.strict = strict
+        self._loaded: dict[str, Network | InputError] = {}
+
+    def load(self, source) -> Network:
+        """The network of one `json` value; raises `InputError` (the same one again for a
+        source that failed before)."""
+        if isinstance(source, Network):
+            return source
+        if isinstance(source, str) and source.lstrip().startswith("{"):
+            key, read = "object:" + source, lambda: self._from_text(source)
+        elif isinstance(source, Mapping):
+            text = json.dumps(source, sort_keys=True, ensure_ascii=False, default=str)
+            key, read = "object:" + text, lambda: self._from_object(source)
+        elif isinstance(source, (str, Path)) and str(source):
+            path = self._path(source)
+            key, read = "path:" + str(path), lambda: load_station_file(path, strict=self.strict)
+        else:
+            raise InputError(f"expected a station-file path or the station object, got {type(source).__name__}")
+        if key not in self._loaded:
+            if key.startswith("object:") and len(self._loaded) >= _OBJECTS_KEPT:
+                self._loaded = {k: v for k, v in self._loaded.items() if k.startswith("path:")}
+            try:
+                self._loaded[key] = read()
+            except InputError as e:
+                self._loaded[key] = e
+        found = self._loaded[key]
+        if isinstance(found, InputError):
+            raise found
+        return found
+
+    def _path(self, source: str | Path) -> Path:
+        path = Path(source)
+        if path.is_absolute():
+            return path
+        if self.root is None:
+            raise InputError(f"'{source}' is a path but no stations root was given")
+        if not (self.root / path).is_file() and path.parts[:1] == ("stations",):
+            return (self.root.joinpath(*path.parts[1:])).resolve()
+        return (self.root / path).resolve()
+
+    def _from_text(self, text: str) -> Network:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise StationFileError(f"<station data>: not valid JSON ({e.msg})") from None
+        return self._from_object(data)
+
+    def _from_object(self, data) -> Network:
+        if isinstance(data, Mapping):
+            data = {line: stations for line, stations in data.items() if stations is not None}
+        return network_from_mapping(data, strict=self.strict)
