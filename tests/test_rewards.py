@@ -263,9 +263,25 @@ def test_robust_route_fields():
     [s], _ = robust_sections(A_TO_D + "\nVia Stops: Bravo Station, Charlie Station")
     assert (s.arrival, s.via_stops, s.via_count) == ("delta", ("bravo", "charlie"), None)
     [s], _ = robust_sections("<think>Route Name: Line 9</think>" + A_TO_D)  # only after </think>
-    assert s.route_name == "line 1"
+    assert s.route_name == "Line 1"  # names keep their case: `robust_line` matches them
     sections, cut = robust_sections(answer(*[A_TO_D] * 65))
     assert (len(sections), cut) == (64, True)
+
+
+def test_robust_stops_compare_case_blind_on_both_sides():
+    # `clean` rewrites "Tech", "Univ", "Road" and "Asian Games Village" only as written
+    # here; the robust variant lower-cases file names and answers alike before cleaning.
+    net = network_from_mapping({"Line 1": ["Tech Park Station", "Univ Road Station", "Asian Games Village Station"]})
+    record = {"type": "planning", "station_1": "Tech Park Station", "station_2": "Asian Games Village Station",
+              "question_transfer_count": 0, "difficulty_city": "easy"}
+    exact = answer(section("Line 1", "Tech Park Station", "Asian Games Village Station"))
+    shouted = answer(section("LINE 1", "TECH PARK STATION", "asian games village station"))
+    for text in (exact, shouted):
+        b = compute_reward(text, record, net, RewardConfig(variant="robust"))
+        # W 1.0 * (format 1 if the exact labels + 10 correct + 0.5 * detail (2 + 4 on a line through both, -0))
+        assert (b.correct, b.detail) == (True, 6.0)
+    # the released code matches the exact spelling only
+    assert compute_reward(exact, record, net).correct and not compute_reward(shouted, record, net).correct
 
 
 def test_final_answer_after_thinking():

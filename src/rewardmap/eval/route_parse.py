@@ -16,20 +16,22 @@ a long answer's arrival only up to a newline, and reads the long question's via 
 - the via list is the text after the last `Via Stops: ` (the whole section when absent),
   split on "," only when it contains "站" (else empty), pieces not trimmed.
 
-`variant="robust"` repairs these parsing quirks and nothing else (scoring is unchanged):
+`variant="robust"` repairs these parsing quirks and nothing else (scoring is unchanged). It
+reads with `rewards.parse_route.lenient_fields`, the lenient reader the robust reward uses
+too, and normalises with `eclean` as the evaluation does:
 
-1. only the answer after thinking is read (`rewards.text.final_answer`: the text after the
-   last `</think>` or `◁/think▷`; none when a thinking block is opened and never closed),
-   the same rule as the robust reward and robust Plus scoring;
-2. markdown bold markers `**` are removed;
-3. labels match case-insensitively, with any spaces or tabs after the colon;
+1. only the answer after thinking is read (the text after the last `</think>` or
+   `◁/think▷`; none when a thinking block is opened and never closed);
+2. markdown `**` is removed, and `*` around a value;
+3. labels match in any case and spacing (`route name :`);
 4. every field is read to the end of its own line, the last line needing no newline, so
    a short answer's arrival no longer swallows the lines after it and a long answer's
    final arrival is no longer "Wrong";
 5. `Via Stops:` is not read inside `Number of Via Stops:`, and an absent via field is an
    unanswered one (count None, list empty) instead of being read from the whole section;
-6. via lists split on ",", "，" and "、" whatever their script; pieces are trimmed and
-   empty ones dropped.
+6. via lists split on ",", "，", "、", ";" and "；" whatever their script; pieces are
+   trimmed and empty ones dropped; "none", "无" and "0" list no stops;
+7. at most 64 sections are read (`MAX_SECTIONS`; no route has more).
 """
 
 from __future__ import annotations
@@ -40,22 +42,13 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..network import eclean
-from ..rewards.parse_route import line_after
-from ..rewards.text import final_answer
+from ..rewards.parse_route import lenient_fields, line_after, via_list
 
 VARIANTS = ("reference", "robust")
 WRONG = "Wrong"  # what the released parser stores for a field it cannot read
 
 _LABELS = ("Route Name:", "Departure Stop:", "Arrival Stop:")
 _INT = re.compile(r"\d+")  # \d: any Unicode decimal digit, as in the released code
-
-_R_LABELS = tuple(re.compile(re.escape(label), re.I) for label in _LABELS)
-_R_NAME = re.compile(r"Route Name:[ \t]*([^\n]*)", re.I)
-_R_DEPARTURE = re.compile(r"Departure Stop:[ \t]*([^\n]*)", re.I)
-_R_ARRIVAL = re.compile(r"Arrival Stop:[ \t]*([^\n]*)", re.I)
-_R_COUNT = re.compile(r"Number of Via Stops:[ \t]*([^\n]*)", re.I)
-_R_LIST = re.compile(r"(?<!number of )Via Stops:[ \t]*([^\n]*)", re.I)
-_R_COMMA = re.compile(r"[,，、]")
 
 
 @dataclass(frozen=True)
@@ -115,30 +108,15 @@ def parse_route_answer(text: str, *, long: bool = False, via: str | None = None,
 
 
 def _parse_robust(text: str, long: bool, via: str | None) -> list[AnswerSection]:
-    text = final_answer(text).replace("**", "")
     sections = []
-    for chunk in text.split("--"):
-        if not all(label.search(chunk) for label in _R_LABELS):
-            continue
-        name, departure, arrival = (_field(p, chunk) for p in (_R_NAME, _R_DEPARTURE, _R_ARRIVAL))
+    for f in lenient_fields(text)[0]:
         count = vias = None
         if long and via == "count":
-            field = _field(_R_COUNT, chunk)
-            count = None if field is None else _first_int(field)
+            count = None if f.count is None else _first_int(f.count)
         elif long and via == "list":
-            field = _field(_R_LIST, chunk) or ""
-            vias = tuple(p.strip() for p in _R_COMMA.split(field) if p.strip())
-        sections.append(AnswerSection(
-            name.strip() if name is not None else WRONG,
-            eclean(departure) if departure is not None else WRONG,
-            eclean(arrival) if arrival is not None else WRONG,
-            count, vias))
+            vias = via_list(f.listed or "")
+        sections.append(AnswerSection(f.name, eclean(f.departure), eclean(f.arrival), count, vias))
     return sections
-
-
-def _field(pattern: re.Pattern, chunk: str) -> str | None:
-    match = pattern.search(chunk)
-    return match.group(1) if match else None
 
 
 def _first_int(text: str) -> int | float:

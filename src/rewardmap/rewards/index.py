@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..network import Line, Network
+from .parse_route import robust_stop
 from .text import clean_once
 
 
@@ -24,29 +25,32 @@ class RewardIndex:
     """A network's lines with their stations cleaned once, as the released code compares them.
 
     `members[line]` maps each station's `clean` to the station (the first one when two clean
-    alike); `line_by_key` maps `line_key(name)` to the line, for the robust variant.
+    alike); `robust_members[line]` does the same with `robust_stop` (case-blind), for the
+    robust variant; `line_by_key` maps `line_key(name)` to the line.
     """
 
     lines: Mapping[str, Line]
     members: Mapping[str, Mapping[str, str]]
+    robust_members: Mapping[str, Mapping[str, str]]
     line_by_key: Mapping[str, str]
     _holding: dict = field(default_factory=dict, repr=False, compare=False)
     _rides: dict = field(default_factory=dict, repr=False, compare=False)
 
-    def lines_holding(self, a: str, b: str) -> set[str]:
-        """The lines on which both of these cleaned station names lie (kept: every rollout
-        of a question asks again)."""
-        if (a, b) not in self._holding:
-            self._holding[a, b] = {name for name, stations in self.members.items() if a in stations and b in stations}
-        return self._holding[a, b]
+    def lines_holding(self, a: str, b: str, robust: bool = False) -> set[str]:
+        """The lines on which both of these stops lie, keyed as `members` (or, robust, as
+        `robust_members`) keys them (kept: every rollout of a question asks again)."""
+        key = a, b, robust
+        if key not in self._holding:
+            members = self.robust_members if robust else self.members
+            self._holding[key] = {name for name, stations in members.items() if a in stations and b in stations}
+        return self._holding[key]
 
-    def cleaned_rides(self, line: str, a: str, b: str) -> list[tuple[str, ...]]:
-        """`Line.rides(a, b)` of these file names, each stop cleaned once (kept, like
-        `lines_holding`)."""
+    def robust_rides(self, line: str, a: str, b: str) -> list[tuple[str, ...]]:
+        """`Line.rides(a, b)` of these file names, each stop `robust_stop`ped (kept)."""
         key = line, a, b
         rides = self._rides.get(key)
         if rides is None:
-            rides = self._rides[key] = [tuple(map(clean_once, ride)) for ride in self.lines[line].rides(a, b)]
+            rides = self._rides[key] = [tuple(map(robust_stop, ride)) for ride in self.lines[line].rides(a, b)]
         return rides
 
 
@@ -55,17 +59,17 @@ def reward_index(network: Network) -> RewardIndex:
     (it lives and dies with it; a weak-key lookup would cost more than a Plus reward)."""
     index = network.__dict__.get("_reward_index")
     if index is None:
-        members = {}
+        members, robust = {}, {}
         for name, line in network.lines.items():
-            cleaned: dict[str, str] = {}
+            members[name], robust[name] = {}, {}
             for station in line.stations:
-                cleaned.setdefault(clean_once(station), station)
-            members[name] = cleaned
+                members[name].setdefault(clean_once(station), station)
+                robust[name].setdefault(robust_stop(station), station)
         keys: dict[str, str] = {}
         for name in network.lines:
             if line_key(name):
                 keys.setdefault(line_key(name), name)
-        index = network.__dict__["_reward_index"] = RewardIndex(dict(network.lines), members, keys)
+        index = network.__dict__["_reward_index"] = RewardIndex(dict(network.lines), members, robust, keys)
     return index
 
 

@@ -122,74 +122,82 @@ def _released_short(stop: str) -> str:
     return clean_once(clean_once(stop))
 
 
-# ------------------------------------------------------------------ the repaired parser
+# ------------------------------------------------------------------ the lenient reader
 
-MAX_SECTIONS = 64  # no route has more; a longer answer is cut here and judged wrong
+MAX_SECTIONS = 64  # no route has more; a longer answer is cut here (the robust reward: wrong)
 MAX_NAME = 200  # no station or line name is longer; a longer value names none
+
+
+class Fields(NamedTuple):
+    """One section's fields as written: original case, stripped, markdown `*` around a value
+    dropped. `count` / `listed`: the values of a `Number of Via Stops` / `Via Stops` line,
+    None when the section has none."""
+
+    name: str
+    departure: str
+    arrival: str
+    count: str | None = None
+    listed: str | None = None
 
 
 def _label(words: str) -> str:
     return r"[ \t]*".join(words.split()) + r"[ \t]*:"
 
 
-# The robust parser reads the lower-cased answer (every value is compared case-blind), so
-# its patterns start with a literal and are searched at C speed.
-_NAME_FIELD, _DEPARTURE_FIELD, _ARRIVAL_FIELD = (
-    re.compile(_label(words) + r"([^\n]*)") for words in ("route name", "departure stop", "arrival stop"))
+# Labels are searched in the lower-cased answer (patterns that start with a literal are
+# searched at C speed); values are sliced from the answer at the same positions.
+_NAME_FIELD, _DEPARTURE_FIELD, _ARRIVAL_FIELD, _VIA_COUNT = (
+    re.compile(_label(words) + r"([^\n]*)") for words in ("route name", "departure stop", "arrival stop",
+                                                          "number of via stops"))
 _ARRIVAL_LABEL = re.compile(_label("arrival stop"))
-_VIA_COUNT = re.compile(_label("number of via stops") + r"[ \t*]*([-+]?\d+)")
 _VIA_LIST = re.compile(_label("via stops") + r"([^\n]*)")
 _COUNT_LABEL_END = re.compile(r"of[ \t]*$")  # what precedes `via stops:` in the count's label
 # A piece that is just the three fields (and maybe a via line), one a line, with no ":" in
 # any value, so that no label can hide in a value: what the general path reads, in one match.
 _PLAIN_SECTION = re.compile(r"\s*route name:([^\n:]*)\ndeparture stop:([^\n:]*)\narrival stop:([^\n:]*)"
-                            r"(?:\nnumber of via stops:[ \t*]*([-+]?\d+)[^\n:]*|\nvia stops:([^\n:]*))?\s*")
-_LIST_SEPARATOR = re.compile(r"[,，、;；]")
-_NO_STOPS = {"", "none", "无", "0"}
+                            r"(?:\nnumber of via stops:([^\n:]*)|\nvia stops:([^\n:]*))?\s*")
 
 
-def robust_sections(response: str) -> tuple[list[Section], bool]:
+def lenient_fields(response: str) -> tuple[list[Fields], bool]:
     """Sections read leniently, and whether the answer was cut after `MAX_SECTIONS` pieces.
 
-    Only the text after the last `</think>` is read, lower-cased. A section is a piece
-    between `--` separators holding the three labels, matched in any case and spacing
-    (`route name :`). Every field is the rest of its own line (the last line needs no
-    newline), so a via line is never glued to the arrival; markdown `*` around values is
-    dropped. Stops, listed via stops included, are cleaned once, here (a value longer than
-    `MAX_NAME` is left as it is: it names no station). A via count or list is kept when
-    the section gives one. Only pieces holding an arrival label are visited, at most
-    `MAX_SECTIONS` of them.
+    The one lenient reading of route answers, shared by the robust reward and the robust
+    evaluation (each normalises the values its own way). Only the answer after thinking is
+    read (`final_answer`), with markdown `**` removed. A section is a piece between `--`
+    separators holding the three labels in any case and spacing (`route name :`); every
+    field is the rest of its own line (the last line needs no newline), so a via line is
+    never glued to the arrival, and `Via Stops:` is never read inside `Number of Via Stops:`.
+    Only pieces holding an arrival label are visited, at most `MAX_SECTIONS` of them.
 
-    >>> [s], cut = robust_sections("route name: Line 1\\nDEPARTURE STOP: A Station\\nArrival Stop: B\\nVia Stops: X, Y")
-    >>> s.route_name, s.departure, s.arrival, s.via_stops, cut
-    ('line 1', 'a', 'b', ('x', 'y'), False)
+    >>> [f], cut = lenient_fields("**Route Name:** Line 1\\nDEPARTURE STOP: A Station\\narrival stop : B\\nVia Stops: X")
+    >>> f, cut
+    (Fields(name='Line 1', departure='A Station', arrival='B', count=None, listed='X'), False)
     """
-    text = final_answer(response).lower()
-    sections: list[Section] = []
-    label = _ARRIVAL_LABEL.search(text)
+    text = final_answer(response).replace("**", "")
+    # Same positions as `text`: U+0130 is the one character whose lower case is two characters.
+    lowered = text.replace("\u0130", "\u0131").lower()
+    found: list[Fields] = []
+    label = _ARRIVAL_LABEL.search(lowered)
     for _ in range(MAX_SECTIONS):
         if label is None:
-            return sections, False
-        before = text.rfind("--", 0, label.start())
-        end = text.find("--", label.end())
-        end = len(text) if end == -1 else end
-        piece = text[before + 2 if before != -1 else 0:end]
+            return found, False
+        before = lowered.rfind("--", 0, label.start())
+        start = before + 2 if before != -1 else 0
+        end = lowered.find("--", label.end())
+        end = len(lowered) if end == -1 else end
+        piece = lowered[start:end]
         plain = _PLAIN_SECTION.fullmatch(piece)
         if plain:  # the usual shape: the general path below would read the same
-            name, departure, arrival, count, listed = plain.groups()
+            spans = [plain.span(group) for group in range(1, 6)]
         else:
-            fields = _NAME_FIELD.search(piece), _DEPARTURE_FIELD.search(piece), _ARRIVAL_FIELD.search(piece)
-            count_field, list_field = _VIA_COUNT.search(piece), _via_list_label(piece)
-            name, departure, arrival = (f and f.group(1) for f in fields)
-            count, listed = count_field and count_field.group(1), list_field and list_field.group(1)
-        if name is not None and departure is not None and arrival is not None:
-            sections.append(Section(
-                _value(name), _stop(_value(departure)), _stop(_value(arrival)),
-                via_count=int(count) if count and len(count) < 10 else None,
-                via_stops=_via_list(listed) if listed is not None else None,
-            ))
-        label = _ARRIVAL_LABEL.search(text, end)
-    return sections, label is not None
+            matches = (_NAME_FIELD.search(piece), _DEPARTURE_FIELD.search(piece), _ARRIVAL_FIELD.search(piece),
+                       _VIA_COUNT.search(piece), _via_list_label(piece))
+            spans = [m.span(1) if m else (-1, -1) for m in matches]
+        if all(a != -1 for a, _ in spans[:3]):
+            values = [_value(text[start + a:start + b]) if a != -1 else None for a, b in spans]
+            found.append(Fields(*values))
+        label = _ARRIVAL_LABEL.search(lowered, end)
+    return found, label is not None
 
 
 def _via_list_label(piece: str) -> re.Match | None:
@@ -204,15 +212,52 @@ def _value(raw: str) -> str:
     return raw.strip().strip("*").strip()
 
 
-def _stop(value: str) -> str:
-    return clean_once(value) if len(value) <= MAX_NAME else value
+_LIST_SEPARATOR = re.compile(r"[,，、;；]")
+_NO_STOPS = {"", "none", "无", "0"}
 
 
-def _via_list(raw: str) -> tuple[str, ...]:
-    value = _value(raw)
-    if value in _NO_STOPS:
+def via_list(listed: str) -> tuple[str, ...]:
+    """The stops of a `Via Stops` value, trimmed, in order; none for "none", "无" or "0".
+
+    >>> via_list("A Station，B Station、 C"), via_list("None")
+    (('A Station', 'B Station', 'C'), ())
+    """
+    if listed.lower() in _NO_STOPS:
         return ()
-    return tuple(stop for stop in map(_stop, _LIST_SEPARATOR.split(value)) if stop)
+    return tuple(stop for stop in (part.strip() for part in _LIST_SEPARATOR.split(listed)) if stop)
+
+
+# ------------------------------------------------------------------ the repaired parser
+
+_COUNT = re.compile(r"[-+]?\d+")
+
+
+def robust_stop(stop: str) -> str:
+    """A stop as the robust reward compares it: lower-cased, then cleaned once, so that
+    case never matters (`clean` itself replaces "Station" but not "STATION"). Station
+    names go through the same function (`RewardIndex.robust_members`). A value longer than
+    `MAX_NAME` names no station and is only lower-cased."""
+    return clean_once(stop.lower()) if len(stop) <= MAX_NAME else stop.lower()
+
+
+def robust_sections(response: str) -> tuple[list[Section], bool]:
+    """`lenient_fields` as the robust reward reads them, and whether the answer was cut.
+
+    Stops, listed via stops included, are `robust_stop`ped; a via count is the integer
+    that starts its value (None when there is none).
+
+    >>> [s], cut = robust_sections("route name: Line 1\\nDEPARTURE STOP: A Station\\nArrival Stop: B\\nVia Stops: X, Y")
+    >>> s.route_name, s.departure, s.arrival, s.via_stops, cut
+    ('Line 1', 'a', 'b', ('x', 'y'), False)
+    """
+    found, cut = lenient_fields(response)
+    sections = []
+    for f in found:
+        count = f.count is not None and _COUNT.match(f.count)
+        sections.append(Section(f.name, robust_stop(f.departure), robust_stop(f.arrival),
+                                via_count=int(count.group()) if count and len(count.group()) < 10 else None,
+                                via_stops=tuple(map(robust_stop, via_list(f.listed))) if f.listed is not None else None))
+    return sections, cut
 
 
 # ------------------------------------------------------------------ the requested format

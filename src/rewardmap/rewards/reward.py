@@ -177,15 +177,16 @@ def _route(response: str, record, network, weight: float, config: RewardConfig) 
     if not isinstance(network, Network):
         return ZERO
     index = reward_index(network)
-    start, goal = clean_once(record["station_1"]), clean_once(record["station_2"])
     transfers = int(record["question_transfer_count"])
     read = _read_route_memo if len(response) <= _MEMO_LENGTH else _read_route
     sections, cut, well_formed = read(response, config.variant, config.format_reward > 0)
     if config.variant == "reference":
+        start, goal = clean_once(record["station_1"]), clean_once(record["station_2"])
         strict = [s for s in sections if s.strict]
         correct = route_reward.reference_correct(strict, index, start, goal)
         detail = route_reward.reference_detail(sections, index, start, goal, transfers)
     else:
+        start, goal = parse_route.robust_stop(record["station_1"]), parse_route.robust_stop(record["station_2"])
         correct = not cut and route_reward.robust_correct(sections, index, start, goal)
         detail = route_reward.robust_detail(sections, index, start, goal, transfers)
     fmt = config.format_reward if well_formed else 0.0

@@ -88,7 +88,8 @@ def robust_line(name: str, index: RewardIndex) -> str | None:
 
 
 def robust_correct(sections: Sequence[Section], index: RewardIndex, start: str, goal: str) -> bool:
-    """The released check with names matched by `robust_line`, stops cleaned once, and the
+    """The released check with names matched by `robust_line`, stops compared as
+    `robust_stop` gives them (case-blind, cleaned once; so are `start` and `goal`), and the
     ride itself checked: a section must go somewhere (departure != arrival), and a via
     count or via list it states must match a ride between its stops on that line (the list
     in riding order; either way round a loop; not checked where a branch leaves the order
@@ -98,7 +99,7 @@ def robust_correct(sections: Sequence[Section], index: RewardIndex, start: str, 
         return False
     for i, section in enumerate(sections):
         name = robust_line(section.route_name, index)
-        stations = index.members.get(name) if name else None
+        stations = index.robust_members.get(name) if name else None
         departure, arrival = section.departure, section.arrival
         if stations is None or departure not in stations or arrival not in stations or departure == arrival:
             return False
@@ -113,7 +114,7 @@ def robust_correct(sections: Sequence[Section], index: RewardIndex, start: str, 
 def _vias_agree(section: Section, index: RewardIndex, name: str, a: str, b: str) -> bool:
     if not index.lines[name].certain(a, b):
         return True
-    rides = index.cleaned_rides(name, a, b)
+    rides = index.robust_rides(name, a, b)
     if section.via_count is not None and all(section.via_count != len(ride) for ride in rides):
         return False
     return section.via_stops is None or section.via_stops in rides
@@ -125,13 +126,13 @@ def robust_detail(sections: Sequence[Section], index: RewardIndex, start: str, g
 
     0 unless the first departure or the last arrival matches (the paper's rule; released:
     both); then +2, -5 for each section beyond transfers + 1 (released: beyond transfers),
-    line names matched by `robust_line`, stops cleaned once. The per-section +4 / +3 / +1
+    line names matched by `robust_line`, stops as `robust_stop` gives them. The per-section +4 / +3 / +1
     are the released ones.
     """
     if not sections or (sections[0].departure != start and sections[-1].arrival != goal):
         return 0.0
     score = 2
-    through_both = index.lines_holding(start, goal) if transfers == 0 else set()
+    through_both = index.lines_holding(start, goal, robust=True) if transfers == 0 else set()
     for i, section in enumerate(sections, 1):
         if i > transfers + 1:
             score -= 5
@@ -139,7 +140,7 @@ def robust_detail(sections: Sequence[Section], index: RewardIndex, start: str, g
         if name is None:
             continue
         score += (4 if name in through_both else 0) if transfers == 0 else 3
-        stations = index.members[name]
+        stations = index.robust_members[name]
         if (i <= transfers and i < len(sections) and section.departure in stations
                 and section.arrival in stations and section.arrival == sections[i].departure):
             score += 1
