@@ -289,3 +289,43 @@ def metrics(
         if scores_out:
             write_jsonl_atomic(scores_out, scores)
     typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+
+
+@app.command("train")
+def train(
+    recipe: str = typer.Argument("tiny", help="A recipe: 'tiny' (built in: offline, a 2-core CPU, under 10 "
+                                 "minutes) or a YAML file such as recipes/qwen2.5-vl-7b/rewardmap.yaml."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="Change one setting: --set grpo.lr=1e-6 "
+                                             "(dotted names as in the recipe file; repeatable)."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Run folder (default: runs/<recipe name>)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in the folder from its last checkpoint."),
+):
+    """Train with GRPO on the RewardMap curriculum (after an optional SFT warm-up), then evaluate on
+    held-out questions. Writes recipe.yaml, checkpoints, metrics.jsonl, TensorBoard logs, and
+    report.md with plots into the run folder."""
+    from .train.recipe import load_recipe
+    from .train.run import train as run_training
+
+    with _errors():
+        overrides = list(set_ or [])
+        if out_dir is not None:
+            overrides.append(f"output.dir={out_dir}")
+        run_training(load_recipe(recipe, overrides), resume=resume, console=err)
+
+
+@app.command("merge")
+def merge(
+    source: Path = typer.Argument(..., help="A run folder (its final model), or a checkpoint folder."),
+    out_dir: Path = typer.Option(..., "--out", help="Folder for the complete Hugging Face model."),
+):
+    """Write a complete Hugging Face model folder: weights (LoRA merged), processor, chat template
+    and generation config; checks that it reloads and gives the trained model's logits."""
+    from .train.merge import merge_model
+
+    with _errors():
+        diff = merge_model(source, out_dir)
+    err.print(f"wrote {out_dir}: reloads with the trained model's logits (max difference {diff:.2e})")
+
+
+if __name__ == "__main__":
+    app()

@@ -194,8 +194,8 @@ class SFTArgs:
     save_steps: int = setting(500, "Checkpoint every this many steps; 0: only the final model.", min=0)
     save_total_limit: int | None = setting(None, "Keep at most this many checkpoints.", min=1)
     seed: int = setting(42, "Seed of the trainer (init, data order).")
-    report_to: str | list[str] = setting("none", "Trackers: none, tensorboard, wandb, ... (metrics.jsonl is always "
-                                         "written).")
+    report_to: str | list[str] = setting("tensorboard", "Trackers: none, tensorboard, wandb, trackio, ... "
+                                         "(metrics.jsonl is always written).")
     extra: dict = setting(factory=dict, help="More trl.SFTConfig arguments, passed verbatim.")
 
 
@@ -250,8 +250,8 @@ class GRPOArgs:
     save_steps: int = setting(100, "Checkpoint every this many steps; 0: only the final model.", min=0)
     save_total_limit: int | None = setting(None, "Keep at most this many checkpoints.", min=1)
     seed: int = setting(42, "Seed of the trainer (init, sampling).")
-    report_to: str | list[str] = setting("none", "Trackers: none, tensorboard, wandb, ... (metrics.jsonl is always "
-                                         "written).")
+    report_to: str | list[str] = setting("tensorboard", "Trackers: none, tensorboard, wandb, trackio, ... "
+                                         "(metrics.jsonl is always written).")
     extra: dict = setting(factory=dict, help="More trl.GRPOConfig arguments, passed verbatim (not ones the "
                           "recipe already sets).")
 
@@ -667,6 +667,11 @@ def _device(recipe: Recipe) -> tuple[bool, bool]:
     if recipe.model.device == "cuda":
         raise InputError(f"{where(recipe.source, field='model.device')}: cuda, but torch sees no GPU")
     return True, False
+
+
+def runs_on_cpu(recipe: Recipe) -> bool:
+    """Whether the trainers get `use_cpu` on this machine (no GPU, or model.device: cpu)."""
+    return _device(recipe)[0]
 
 
 def _world(num_processes: int | None) -> int:

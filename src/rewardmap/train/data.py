@@ -1,0 +1,99 @@
+"""Records of a dataset folder as training rows: chat prompts with the map, targets, columns.
+
+GRPO rows carry the prompt (one user turn: the map image, then the question) and every
+column the reward reads (`type, answer, station_1, station_2, difficulty_city,
+question_transfer_count, json`); `json` is made absolute so that rewards find the station
+file from any working directory. SFT rows add the target answer in the exact requested
+form, which is what the format reward pays for.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from ..errors import InputError, where
+from ..fileio import read_jsonl
+from ..questions.kinds import QUESTION_TYPES, ROUTE_TYPE
+from ..questions.prompts import LETTERS
+
+REWARD_COLUMNS = ("type", "answer", "station_1", "station_2", "difficulty_city", "question_transfer_count", "json")
+
+
+def load_records(folder: str | Path) -> list[dict]:
+    """The records of `folder/questions.jsonl` (the project's dataset layout), checked for
+    what training reads: a known type, a question, and a map image that exists."""
+    root = Path(folder)
+    path = root / "questions.jsonl"
+    if not path.is_file():
+        raise InputError(f"{root}: no questions.jsonl (is this a dataset folder? `rewardmap data synth` makes one)")
+    records = []
+    for lineno, record in read_jsonl(path):
+        if record.get("type") not in QUESTION_TYPES:
+            raise InputError(f"{where(path, lineno, 'type')}: expected one of {', '.join(QUESTION_TYPES)}, "
+                             f"got {record.get('type')!r}")
+        if not isinstance(record.get("question"), str):
+            raise InputError(f"{where(path, lineno, 'question')}: expected the question text")
+        figure = record.get("figure")
+        if not isinstance(figure, str) or not (root / figure).is_file():
+            raise InputError(f"{where(path, lineno, 'figure')}: map image {figure!r} not found under {root}")
+        records.append({**record, "figure": str((root / figure).resolve()),
+                        "json": str((root / record["json"]).resolve()) if isinstance(record.get("json"), str)
+                        else record.get("json")})
+    if not records:
+        raise InputError(f"{path}: no records")
+    return records
+
+
+def split_by_city(records: Sequence[dict], heldout_cities: int, seed: int) -> tuple[list[dict], list[dict]]:
+    """(train, held out): the questions of `heldout_cities` cities, drawn with `seed`, are
+    held out whole, so evaluation asks about maps the model never trained on."""
+    cities = sorted({(r.get("country"), r.get("city")) for r in records})
+    if heldout_cities <= 0:
+        return list(records), []
+    if heldout_cities >= len(cities):
+        raise InputError(f"cannot hold out {heldout_cities} of {len(cities)} cities: none would be left to train on")
+    held = set(random.Random(seed).sample(cities, heldout_cities))
+    train = [r for r in records if (r.get("country"), r.get("city")) not in held]
+    return train, [r for r in records if (r.get("country"), r.get("city")) in held]
+
+
+def target_text(record: dict) -> str:
+    """The answer in exactly the form the question asks for.
+
+    >>> target_text({"type": "TorF1", "answer": 1}), target_text({"type": "Counting1", "answer": 2})
+    ('\\\\boxed{yes}', '\\\\boxed{C}')
+    """
+    qtype, answer = record["type"], record["answer"]
+    if qtype == ROUTE_TYPE:
+        return answer
+    if qtype.startswith("TorF"):
+        return "\\boxed{" + ("yes" if answer else "no") + "}"
+    if qtype == "Counting1":
+        return "\\boxed{" + LETTERS[answer] + "}"
+    return "\\boxed{" + str(answer) + "}"
+
+
+def prompt_messages(record: dict) -> list[dict]:
+    """One user turn holding the question; TRL puts the row's `image` before its text."""
+    return [{"role": "user", "content": record["question"]}]
+
+
+def grpo_rows(records: Iterable[dict]) -> list[dict]:
+    """Rows for `GRPOTrainer`: `prompt`, `image` (a path, decoded by `datasets.Image`) and
+    the reward's columns."""
+    return [{"prompt": prompt_messages(r), "image": r["figure"], "id": r.get("id"),
+             **{k: _column(r.get(k)) for k in REWARD_COLUMNS}} for r in records]
+
+
+def sft_rows(records: Iterable[dict]) -> list[dict]:
+    """Rows for `SFTTrainer` (prompt-completion, conversational)."""
+    return [{"prompt": prompt_messages(r), "completion": [{"role": "assistant", "content": target_text(r)}],
+             "image": r["figure"]} for r in records]
+
+
+def _column(value):
+    """Reward columns share one Arrow type per column: integer answers and route texts are
+    both written as text (the reward reads integer strings back as integers)."""
+    return None if value is None else str(value)

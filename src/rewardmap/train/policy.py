@@ -1,0 +1,53 @@
+"""The policy model and its processor: the offline tiny model, or any Hub / local VLM.
+
+The tiny model is built once per run from its seed and the run's question texts, and
+saved to `RUN/init`; later phases and `--resume` load it from there, so a run never
+depends on being rebuilt identically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+from .recipe import Recipe
+
+
+def load_policy(recipe: Recipe, run: Path, texts: list[str]):
+    """(model, processor) as the recipe names them; the tiny one is built (or reloaded)
+    under RUN/init."""
+    from . import tiny  # registers the tiny processor with AutoProcessor
+
+    m = recipe.model
+    if m.name_or_path == "tiny":
+        init = run / "init"
+        if (init / "config.json").is_file():
+            return tiny.load_tiny(init)
+        model, processor = tiny.build_tiny_model(texts, tiny.TinyModelConfig(**m.tiny))
+        tiny.save_tiny(model, processor, init)
+        return tiny.load_tiny(init)  # a model that names its folder, as LoRA checkpoints record it
+    return load_pretrained(m.name_or_path, recipe)
+
+
+def load_pretrained(path: str | Path, recipe: Recipe | None = None):
+    """A Hub id or local folder (a run's `final`, a merged folder, Qwen/Qwen2.5-VL-7B-Instruct)."""
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    from . import tiny  # noqa: F401  (tiny folders name the tiny processor class)
+
+    model_kwargs = recipe.model.from_pretrained_kwargs() if recipe else {}
+    processor_kwargs = recipe.model.processor_kwargs() if recipe else {}
+    try:
+        processor = AutoProcessor.from_pretrained(str(path), **processor_kwargs)
+        model = AutoModelForImageTextToText.from_pretrained(str(path), **model_kwargs)
+    except OSError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise InputError(f"model {path}: cannot load ({first})") from None
+    return model, processor
+
+
+def question_texts(records: list[dict]) -> list[str]:
+    """What the tiny tokenizer is trained on: every question and every target answer."""
+    from .data import target_text
+
+    return [r["question"] for r in records] + [target_text(r) for r in records]

@@ -1,0 +1,341 @@
+"""`rewardmap train`: data -> policy -> SFT warm-up -> GRPO on the curriculum -> evaluation -> report.
+
+A run folder holds everything: `recipe.yaml` (resolved), `data/` (synthetic questions,
+when the recipe draws them), `init/` (the tiny model), `sft/` and `grpo/` (TRL checkpoints,
+`final/` each), `final/` (the trained policy), `curriculum.json`, `metrics.jsonl`,
+`tensorboard/`, `eval_before.json`, `eval_after.json`, `report.md` and `plots/`.
+
+Each phase leaves a finished marker (its `final/` folder or JSON file), so `--resume` skips
+what is done and continues the phase in progress from its last checkpoint, at the same
+curriculum position: the GRPO data order is fixed by the plan and TRL's sampler does not
+shuffle, and the Trainer restores the step, the optimizer and the RNG states.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from rich.console import Console
+
+from ..errors import InputError
+from ..fileio import write_text_atomic
+from .recipe import Recipe, grpo_config_kwargs, load_recipe, runs_on_cpu, sft_config_kwargs
+from .tracking import MetricsLog, RewardTracker, read_metrics, stage_lookup
+
+
+def train(recipe: Recipe, *, resume: bool = False, console: Console | None = None) -> Path:
+    """Run every phase of `recipe`; returns the run folder.
+
+    Under `accelerate launch` every process runs this: the main process prepares the run
+    folder, data and initial model first, trains with the others, and alone evaluates,
+    saves and reports.
+    """
+    from accelerate import PartialState
+
+    console = console or Console(stderr=True)
+    _quiet_libraries()
+    recipe = recipe.resolved()
+    run = Path(recipe.output.dir)
+    state = PartialState(cpu=runs_on_cpu(recipe))
+    main = state.is_main_process
+    if not main:
+        console = Console(stderr=True, quiet=True)
+    elif state.num_processes > 1:
+        console.print(f"training on {state.num_processes} processes ({state.distributed_type.value})")
+    from .policy import load_policy, question_texts
+
+    with state.main_process_first():
+        if main:
+            _open_run(recipe, run, resume)
+        train_records, heldout = _records(recipe, run, console)
+        model, processor = load_policy(recipe, run, question_texts(train_records + heldout))
+    evaluate = recipe.eval.enabled and heldout and main
+    if evaluate:
+        _evaluate(model, processor, heldout, recipe, run / "eval_before.json", "before", console)
+        _write_majority(train_records, heldout, run / "eval_majority.json")
+    if recipe.sft.enabled:
+        model, processor = _sft(model, processor, train_records, recipe, run, console, state)
+        if evaluate and recipe.grpo.enabled:  # what GRPO adds, apart from what the warm-up taught
+            _evaluate(model, processor, heldout, recipe, run / "eval_after_sft.json", "after sft", console)
+    if recipe.grpo.enabled:
+        model, processor = _grpo(model, processor, train_records, recipe, run, console, state)
+    if main:
+        _save_final(model, processor, run / "final")
+    if evaluate:
+        _evaluate(model, processor, heldout, recipe, run / "eval_after.json", "after", console)
+    if main:
+        from .report import write_report
+
+        report = write_report(run)
+        console.print(f"[bold]run folder[/]: {run}   report: {report}")
+    state.wait_for_everyone()
+    return run
+
+
+def _quiet_libraries() -> None:
+    """Our progress bars and messages only: transformers' per-file bars and TRL's
+    deprecation notices about its own calls say nothing a user can act on."""
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+
+
+# ------------------------------------------------------------------ the run folder
+
+def _open_run(recipe: Recipe, run: Path, resume: bool) -> None:
+    saved = run / "recipe.yaml"
+    if saved.is_file():
+        if not resume:
+            raise InputError(f"{run}: a run is already there; add --resume to continue it, or choose another "
+                             "folder with --out")
+        before = load_recipe(saved).resolved().to_dict()
+        now = recipe.to_dict()
+        changed = [key for key in _flatten(now) if _flatten(now)[key] != _flatten(before).get(key)]
+        if changed:
+            raise InputError(f"{saved}: --resume with different settings ({', '.join(changed[:5])}); resume with "
+                             "the recipe the run started with, or start a new run with --out")
+    elif resume and run.exists() and any(run.iterdir()):
+        raise InputError(f"{run}: nothing to resume (no recipe.yaml)")
+    run.mkdir(parents=True, exist_ok=True)
+    if not saved.is_file():
+        recipe.save(saved)
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict) and key not in ("tiny", "extra"):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    out.pop("output.dir", None)  # the same run, wherever it was reached from
+    return out
+
+
+def _records(recipe: Recipe, run: Path, console: Console) -> tuple[list[dict], list[dict]]:
+    from .data import load_records, split_by_city
+
+    d = recipe.data
+    if d.dataset:
+        folder = Path(d.dataset)
+    else:
+        folder = run / "data"
+        if not (folder / "questions.jsonl").is_file():
+            from ..datasets.synthetic import synth_dataset
+
+            s = d.synthetic
+            with console.status(f"drawing {s.cities} synthetic cities into {folder}"):
+                synth_dataset(folder, cities=s.cities, seed=s.seed, difficulty=s.difficulty, size=s.size,
+                              per_city=s.per_city, types=tuple(d.types))
+    records = [r for r in load_records(folder) if r["type"] in d.types]
+    if not records:
+        raise InputError(f"{folder}: no questions of the types {', '.join(d.types)} (data.types)")
+    train_records, heldout = split_by_city(records, d.heldout_cities, d.heldout_seed)
+    console.print(f"data: {len(train_records)} training and {len(heldout)} held-out questions from {folder}")
+    return train_records, heldout
+
+
+def _select(records: list[dict], types: list[str], limit: int | None = None) -> list[dict]:
+    chosen = [r for r in records if r["type"] in types]
+    return chosen[:limit] if limit else chosen
+
+
+# ------------------------------------------------------------------ phases
+
+def _sft(model, processor, records, recipe: Recipe, run: Path, console: Console, state):
+    from .policy import load_pretrained
+
+    folder, final = run / "sft", run / "sft" / "final"
+    if (final / "config.json").is_file():
+        console.print("sft: done earlier, loading sft/final")
+        return load_pretrained(final)
+    from datasets import Dataset, Image
+    from trl import SFTConfig, SFTTrainer
+
+    from .data import sft_rows
+    from .progress import RichProgress
+
+    chosen = _select(records, recipe.sft.types, recipe.sft.max_samples)
+    if not chosen:
+        raise InputError(f"{recipe.source}: field 'sft.types': no training questions of these types")
+    dataset = Dataset.from_list(sft_rows(chosen)).cast_column("image", Image())
+    config = SFTConfig(**sft_config_kwargs(recipe, folder), disable_tqdm=True)
+    os.environ["TENSORBOARD_LOGGING_DIR"] = str(run / "tensorboard" / "sft")  # read when the trainer is made
+    trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=processor,
+                         peft_config=_lora(recipe.sft.lora))
+    _attach(trainer, MetricsLog(run / "metrics.jsonl", "sft"), RichProgress("sft", console=console), "sft", run)
+    console.print(f"sft: {len(chosen)} questions, {config.max_steps if config.max_steps > 0 else 'one epoch of'} steps")
+    _train(trainer, folder)
+    model = trainer.model
+    if recipe.sft.lora.enabled and recipe.sft.merge_lora:
+        model = model.merge_and_unload()
+    if state.is_main_process:
+        _save_final(model, processor, final)
+    state.wait_for_everyone()
+    return model, processor
+
+
+def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console, state):
+    from .policy import load_pretrained
+
+    folder, final = run / "grpo", run / "grpo" / "final"
+    if (final / "config.json").is_file():
+        console.print("grpo: done earlier, loading grpo/final")
+        return load_pretrained(final)
+    from datasets import Dataset, Image
+    from trl import GRPOConfig, GRPOTrainer
+
+    from ..curriculum import plan_curriculum, trl_chunking
+    from ..rewards.adapters import make_trl_reward
+    from .data import grpo_rows
+    from .progress import RichProgress
+
+    config = GRPOConfig(**grpo_config_kwargs(recipe, folder), disable_tqdm=True)
+    prompts, steps = trl_chunking(config)
+    plan = plan_curriculum(records, recipe.curriculum.build(), prompts_per_chunk=prompts, steps_per_chunk=steps,
+                           leave_out_unstaged=True)
+    if state.is_main_process:
+        write_text_atomic(run / "curriculum.json", json.dumps(plan.as_dict(), indent=1, ensure_ascii=False))
+    console.print(plan.summary())
+    ranges = [(s.name, s.first_step, s.last_step) for s in plan.stages if s.count]
+    stage_of = stage_lookup(ranges)
+    dataset = Dataset.from_list(grpo_rows(plan.records)).cast_column("image", Image())
+    tracker = RewardTracker()
+    reward = tracker.wrap(make_trl_reward(recipe.reward.config()))
+    os.environ["TENSORBOARD_LOGGING_DIR"] = str(run / "tensorboard" / "grpo")
+    trainer = GRPOTrainer(model=model, reward_funcs=reward, args=config, train_dataset=dataset,
+                          processing_class=processor, peft_config=_lora(recipe.model.lora))
+    _attach(trainer, MetricsLog(run / "metrics.jsonl", "grpo", stage_of, tracker),
+            RichProgress("grpo", stage_of, console), "grpo", run)
+    _train(trainer, folder)
+    model = trainer.model
+    if recipe.model.lora.enabled:
+        model = model.merge_and_unload()
+    if state.is_main_process:
+        _save_final(model, processor, final)
+    state.wait_for_everyone()
+    return model, processor
+
+
+def _attach(trainer, log: MetricsLog, progress, phase: str, run: Path) -> None:
+    from .progress import quiet_trainer
+
+    trainer.add_callback(log)
+    quiet_trainer(trainer, progress)
+    checkpoint = _last_checkpoint(run / phase)
+    if checkpoint and trainer.accelerator.is_main_process:  # a resumed phase re-logs the steps after its checkpoint: drop the old lines
+        _trim_metrics(run / "metrics.jsonl", phase, _checkpoint_step(checkpoint))
+
+
+def _train(trainer, folder: Path) -> None:
+    """`trainer.train()`, from the last complete checkpoint under FOLDER when there is one.
+
+    transformers 5 saves Qwen2.5-VL weights under their original checkpoint names, and its
+    Trainer loads a checkpoint's weights back without renaming them: every key misses and
+    training silently goes on from the weights it started with. So the weights are read
+    here with `from_pretrained`, which renames; the Trainer restores the rest (optimizer,
+    scheduler, RNG states, step and data position).
+    """
+    checkpoint = _last_checkpoint(folder)
+    if checkpoint and not (Path(checkpoint) / "adapter_config.json").is_file():  # adapters load by name
+        saved = type(trainer.model).from_pretrained(checkpoint, dtype=trainer.model.dtype)
+        trainer.model.load_state_dict(saved.state_dict())
+        del saved
+    trainer.train(resume_from_checkpoint=checkpoint)
+
+
+def _lora(lora):
+    if not lora.enabled:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(**lora.peft_kwargs())
+
+
+def _last_checkpoint(folder: Path) -> str | None:
+    """The newest complete checkpoint: the Trainer writes `trainer_state.json` last, so a
+    run killed while saving leaves a folder without it, which is passed over."""
+    done = []
+    for path in folder.glob("checkpoint-*") if folder.is_dir() else ():
+        try:
+            json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
+            done.append((_checkpoint_step(str(path)), str(path)))
+        except (OSError, ValueError):
+            continue
+    return max(done)[1] if done else None
+
+
+def _checkpoint_step(checkpoint: str) -> int:
+    return int(Path(checkpoint).name.rsplit("-", 1)[-1])
+
+
+def _trim_metrics(path: Path, phase: str, step: int) -> None:
+    rows = read_metrics(path)
+    kept = [r for r in rows if not (r.get("phase") == phase and r.get("step", 0) > step)]
+    if len(kept) != len(rows):
+        write_text_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
+
+
+def _save_final(model, processor, folder: Path) -> None:
+    """Model, processor (tokenizer, chat template) and generation config, written to a
+    temporary folder and renamed: a `final/` folder is always complete."""
+    import shutil
+
+    if (folder / "config.json").is_file():
+        return
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    processor.save_pretrained(tmp)
+    os.replace(tmp, folder)
+
+
+# ------------------------------------------------------------------ evaluation
+
+def _write_majority(train_records: list[dict], heldout: list[dict], path: Path) -> None:
+    """The accuracy of always giving each type's most common training answer: the bar a
+    model must clear before its accuracy says it reads the map."""
+    from collections import Counter
+
+    if path.is_file():
+        return
+    common = {}
+    for qtype in {r["type"] for r in train_records}:
+        common[qtype] = Counter(str(r["answer"]) for r in train_records if r["type"] == qtype).most_common(1)[0][0]
+    by_type = {}
+    for qtype in sorted({r["type"] for r in heldout}):
+        asked = [r for r in heldout if r["type"] == qtype]
+        right = sum(str(r["answer"]) == common.get(qtype) for r in asked)
+        by_type[qtype] = {"count": len(asked), "accuracy": right / len(asked), "answer": common.get(qtype)}
+    total = sum(v["count"] for v in by_type.values())
+    overall = sum(v["accuracy"] * v["count"] for v in by_type.values()) / total if total else 0.0
+    write_text_atomic(path, json.dumps({"when": "majority answer", "overall": {"count": total, "accuracy": overall},
+                                        "by_type": by_type}, indent=1))
+
+
+def _evaluate(model, processor, records, recipe: Recipe, path: Path, when: str, console: Console) -> dict:
+    if path.is_file():
+        return json.loads(path.read_text(encoding="utf-8"))
+    from rich.progress import Progress
+
+    from .heldout import generate_answers, score_answers
+
+    chosen = records[: recipe.eval.max_questions] if recipe.eval.max_questions else records
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"eval {when}", total=len(chosen))
+        answers = generate_answers(model, processor, chosen, batch_size=recipe.eval.batch_size,
+                                   max_new_tokens=recipe.eval.max_new_tokens,
+                                   on_batch=lambda n: progress.advance(task, n))
+    config = recipe.reward.config()
+    result = {"when": when, "variant": config.variant, **score_answers(chosen, answers, config),
+              "answers": [{"id": r.get("id"), "type": r["type"], "answer": a} for r, a in zip(chosen, answers)]}
+    write_text_atomic(path, json.dumps(result, indent=1, ensure_ascii=False))
+    overall = result["overall"]
+    console.print(f"eval {when}: accuracy {overall['accuracy']:.3f}, parsed {overall['parsed']:.3f}, "
+                  f"mean reward {overall['reward']:.2f} on {overall['count']} held-out questions")
+    return result

@@ -1,0 +1,122 @@
+"""What a run records while it trains: `metrics.jsonl`, per-type reward statistics, stages.
+
+Every log event of a trainer becomes one JSON line of `RUN/metrics.jsonl`, tagged with the
+phase ("sft", "grpo") and the curriculum stage of its step, and, for GRPO, the mean reward
+and accuracy per question type of the completions scored since the last log. A line is
+written with a single `write` and flushed, so a killed run leaves whole lines only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from transformers import TrainerCallback
+
+
+class RewardTracker:
+    """Wraps a TRL reward function to count reward and correctness per question type.
+
+    `wrap(f)` returns a function with the same signature and name; `take()` returns
+    {type: {"reward": mean, "accuracy": mean, "count": n}} since the last `take()`.
+    """
+
+    def __init__(self):
+        self._sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
+
+    def wrap(self, reward_fn: Callable) -> Callable:
+        def tracked(completions, **columns):
+            rewards = reward_fn(completions, **columns)
+            types = columns.get("type") or ["?"] * len(rewards)
+            correct = getattr(reward_fn, "last_breakdown", {}).get("correct") or [False] * len(rewards)
+            for qtype, reward, ok in zip(types, rewards, correct):
+                sums = self._sums[str(qtype)]
+                sums[0] += reward
+                sums[1] += bool(ok)
+                sums[2] += 1
+            return rewards
+
+        tracked.__name__ = tracked.__qualname__ = reward_fn.__name__
+        for attr in ("last_breakdown", "components"):
+            if hasattr(reward_fn, attr):
+                setattr(tracked, attr, getattr(reward_fn, attr))
+        return tracked
+
+    def take(self) -> dict[str, dict[str, float]]:
+        out = {qtype: {"reward": r / n, "accuracy": c / n, "count": n}
+               for qtype, (r, c, n) in sorted(self._sums.items()) if n}
+        self._sums.clear()
+        return out
+
+
+class MetricsLog(TrainerCallback):
+    """Appends each trainer log event to `path` as one JSON line.
+
+    `stage_of(step)` names the curriculum stage of an optimizer step (None outside GRPO);
+    `offset` is added to the trainer's step so that phases number their steps one after
+    the other in one file; a `RewardTracker` adds per-type statistics to each line.
+    """
+
+    def __init__(self, path: str | Path, phase: str, stage_of: Callable[[int], str | None] = lambda step: None,
+                 tracker: RewardTracker | None = None):
+        self.path = Path(path)
+        self.phase = phase
+        self.stage_of = stage_of
+        self.tracker = tracker
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs:
+            return
+        line = {"phase": self.phase, "step": state.global_step, "stage": self.stage_of(state.global_step),
+                **{k: _finite(v) for k, v in logs.items()}}
+        if self.tracker is not None:
+            by_type = self.tracker.take()
+            if by_type:
+                line["by_type"] = by_type
+        append_jsonl(self.path, line)
+
+
+def append_jsonl(path: Path, record: dict) -> None:
+    """One line, one `write`, flushed to disk: a crash never leaves half a line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_metrics(path: str | Path) -> list[dict]:
+    """The lines of a `metrics.jsonl` (a torn last line, from a crash elsewhere, is skipped)."""
+    rows = []
+    p = Path(path)
+    if not p.is_file():
+        return rows
+    for line in p.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def stage_lookup(ranges: Sequence[tuple[str, int, int]]) -> Callable[[int], str | None]:
+    """A `stage_of` for `MetricsLog` from (name, first_step, last_step) ranges (1-based steps)."""
+    def stage_of(step: int) -> str | None:
+        for name, first, last in ranges:
+            if first <= step <= last:
+                return name
+        return ranges[-1][0] if ranges and step > ranges[-1][2] else None
+    return stage_of

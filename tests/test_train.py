@@ -1,0 +1,176 @@
+"""`rewardmap train` end to end on the tiny model: run folder, curriculum order, resume after
+SIGKILL, merge, errors, and a 2-process accelerate launch. Small settings keep each run to
+seconds; the full default recipe is what `make demo` runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from rewardmap.curriculum import PRESETS
+from rewardmap.train.merge import merge_model
+from rewardmap.train.policy import load_pretrained
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+
+# three small easy cities (one held out), a few SFT steps, a short GRPO run that logs every step
+SMALL = ["data.synthetic.cities=3", "data.synthetic.per_city=20", "data.heldout_cities=1",
+         "sft.max_steps=3", "sft.logging_steps=1", "grpo.logging_steps=1", "eval.max_questions=8"]
+
+
+def rewardmap(*args, check=True, **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "rewardmap", *args], env=ENV, cwd=ROOT, capture_output=True,
+                            text=True, timeout=600, **kwargs)
+    if check and result.returncode:
+        raise AssertionError(f"rewardmap {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return result
+
+
+def sets(*items: str) -> list[str]:
+    return [arg for item in items for arg in ("--set", item)]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("train") / "run"
+    rewardmap("train", "--out", str(out), *sets(*SMALL, "grpo.entropy_coef=0.01"))
+    return out
+
+
+def test_run_folder_holds_every_artifact(run):
+    for name in ("recipe.yaml", "curriculum.json", "metrics.jsonl", "eval_before.json", "eval_after.json",
+                 "report.md", "init/config.json", "sft/final/config.json", "final/model.safetensors",
+                 "final/chat_template.jinja", "final/generation_config.json", "plots/reward.png",
+                 "plots/before_after.png", "plots/by_type.png"):
+        assert (run / name).is_file(), name
+    assert list((run / "tensorboard" / "grpo").rglob("events.out.tfevents.*"))
+    report = (run / "report.md").read_text()
+    assert "| **overall** |" in report and "plots/reward.png" in report and "TorF1+TorF2" in report
+    after = json.loads((run / "eval_after.json").read_text())
+    assert after["overall"]["count"] == 8 and set(after["by_type"]) <= set(PRESETS["shuffled"][0])
+    # the saved recipe reloads to the same settings
+    from rewardmap.train.recipe import load_recipe
+
+    assert load_recipe(run / "recipe.yaml").resolved().to_dict() == load_recipe(
+        "tiny", [*SMALL, "grpo.entropy_coef=0.01", f"output.dir={run}"]).resolved().to_dict()
+
+
+def test_grpo_follows_the_curriculum(run):
+    plan = json.loads((run / "curriculum.json").read_text())
+    lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    grpo = [r for r in lines if r["phase"] == "grpo" and "by_type" in r]
+    assert grpo and [r["step"] for r in grpo] == list(range(1, len(grpo) + 1))
+    stages = {s["name"]: s for s in plan["stages"]}
+    mixed = set(plan.get("mixed_steps", []))
+    for row in grpo:
+        stage = stages[row["stage"]]
+        assert stage["first_step"] <= row["step"] <= stage["last_step"]
+        if row["step"] not in mixed:  # a step trains on its stage's question types only
+            assert set(row["by_type"]) <= set(stage["types"]), row
+    # stage order as the rewardmap preset has it
+    seen = list(dict.fromkeys(r["stage"] for r in grpo))
+    names = [s["name"] for s in plan["stages"] if s["count"]]
+    assert seen == names[:len(seen)] and len(seen) >= 2
+    sft = [r for r in lines if r["phase"] == "sft" and "loss" in r]
+    assert [r["step"] for r in sft] == [1, 2, 3]
+
+
+def test_merge_writes_a_model_that_reloads_with_the_same_logits(run, tmp_path):
+    diff = merge_model(run, tmp_path / "merged")
+    assert diff <= 1e-5
+    merged = tmp_path / "merged"
+    for name in ("config.json", "model.safetensors", "generation_config.json", "chat_template.jinja",
+                 "processor_config.json"):
+        assert (merged / name).is_file(), name
+    a, b = load_file(run / "final" / "model.safetensors"), load_file(merged / "model.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    model, processor = load_pretrained(merged)
+    assert model.generation_config.eos_token_id == processor.tokenizer.convert_tokens_to_ids("<|im_end|>")
+    with pytest.raises(Exception, match="not empty"):
+        merge_model(run, merged)
+
+
+def test_lora_run_merges_into_full_weights(tmp_path):
+    out = tmp_path / "lora"
+    rewardmap("train", "--out", str(out), *sets(*SMALL, "sft.enabled=false", "eval.enabled=false",
+                                                  "model.lora.enabled=true", "model.lora.target_modules=all-linear",
+                                                  "grpo.max_steps=2", "grpo.save_steps=1", "grpo.entropy_coef=0.01"))
+    checkpoint = out / "grpo" / "checkpoint-2"
+    assert (checkpoint / "adapter_config.json").is_file()  # LoRA checkpoints hold the adapter only
+    merged = tmp_path / "merged"
+    assert merge_model(checkpoint, merged) <= 1e-4
+    assert not (merged / "adapter_config.json").exists()
+    weights = load_file(merged / "model.safetensors")
+    assert not any("lora" in k for k in weights)
+    init = load_file(out / "init" / "model.safetensors")
+    assert any(not torch.equal(weights[k], init[k]) for k in init if k in weights)  # the adapter was merged in
+
+
+def _weights(folder: Path) -> dict:
+    return load_file(folder / "model.safetensors")
+
+
+def test_resume_after_sigkill_ends_with_the_same_weights(tmp_path):
+    common = sets(*SMALL, "sft.enabled=false", "eval.enabled=false", "grpo.max_steps=6", "grpo.save_steps=1",
+                  "grpo.entropy_coef=0.05", "grpo.report_to=none")
+    whole = tmp_path / "whole"
+    rewardmap("train", "--out", str(whole), *common)
+
+    cut = tmp_path / "cut"
+    proc = subprocess.Popen([sys.executable, "-m", "rewardmap", "train", "--out", str(cut), *common], env=ENV,
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 300
+    while not (cut / "grpo" / "checkpoint-2" / "trainer_state.json").is_file():
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        assert time.time() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (cut / "final").exists()  # killed mid-run
+    assert rewardmap("train", "--out", str(cut), *common, check=False).returncode == 2  # not without --resume
+    rewardmap("train", "--out", str(cut), "--resume", *common)
+
+    a, b = _weights(whole / "final"), _weights(cut / "final")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert any(not torch.equal(a[k], _weights(whole / "init")[k]) for k in a)  # training changed the weights
+    steps = [json.loads(line)["step"] for line in (cut / "metrics.jsonl").read_text().splitlines()
+             if "reward" in json.loads(line)]
+    assert steps == [1, 2, 3, 4, 5, 6]  # no step logged twice
+
+
+def test_errors_are_one_line(tmp_path):
+    bad = rewardmap("train", *sets("grpo.lrr=1"), check=False)
+    assert bad.returncode == 2 and "grpo.lr" in bad.stderr and "Traceback" not in bad.stderr
+    out = tmp_path / "r"
+    (out).mkdir()
+    (out / "recipe.yaml").write_text((ROOT / "src/rewardmap/train/recipes/tiny.yaml").read_text())
+    changed = rewardmap("train", "--out", str(out), "--resume", *sets("grpo.lr=0.1"), check=False)
+    assert changed.returncode == 2 and "different settings" in changed.stderr and "grpo.lr" in changed.stderr
+    missing = rewardmap("train", "--out", str(tmp_path / "m"), *sets("data.dataset=/nonexistent"), check=False)
+    assert missing.returncode == 2 and "questions.jsonl" in missing.stderr
+
+
+def test_two_process_accelerate_launch(tmp_path):
+    out = tmp_path / "ddp"
+    result = subprocess.run(
+        [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
+         str(ROOT / "recipes/accelerate/multi_cpu.yaml"), "-m", "rewardmap", "train", "--out", str(out),
+         *sets(*SMALL, "sft.max_steps=2", "grpo.max_steps=2", "grpo.per_device_batch_size=16",
+               "sft.per_device_batch_size=16")],
+        env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    grpo = [r for r in lines if r["phase"] == "grpo" and "reward" in r]
+    assert [r["step"] for r in grpo] == [1, 2]  # logged once, by the main process
+    assert (out / "final" / "model.safetensors").is_file() and (out / "report.md").is_file()
+    assert "2 processes" in result.stderr
