@@ -18,9 +18,8 @@ from rewardmap.eval import (
     summarize,
     weight,
 )
-from rewardmap.eval import metrics as metrics_module
-from rewardmap.network import files as station_files
 from rewardmap.network import clean, load_station_file, network_from_mapping
+from rewardmap.network import files as station_files
 
 # A Chinese toy city: 甲 -> 辛 rides Line 1, Line 2, then 房山线 (three sections).
 CN = {
