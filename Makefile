@@ -9,7 +9,7 @@ DEMO_DIR ?= demo
 # development machines; on a GPU machine set TORCH to the build you want.
 TORCH ?= torch==2.13.0
 
-.PHONY: install demo test bench clean
+.PHONY: install demo data-demo test bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The default recipe, offline on a CPU: synthetic maps, tiny Qwen2.5-VL, SFT warm-up, GRPO on
+# the curriculum, evaluation, report (runs/tiny/report.md). --resume: a second `make demo`
+# continues or re-reports the same run instead of refusing to overwrite it.
 demo: $(STAMP)
+	OMP_NUM_THREADS=1 $(VENV)/bin/rewardmap train --resume
+
+data-demo: $(STAMP)
 	$(VENV)/bin/rewardmap data synth --cities 6 --seed 0 --size 1024 --per-city 50 --out $(DEMO_DIR)
 	$(VENV)/bin/rewardmap data check $(DEMO_DIR)
 
@@ -29,6 +35,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) benchmarks/bench_build.py
+	OMP_NUM_THREADS=1 $(PY) benchmarks/bench_rewards.py
+	OMP_NUM_THREADS=1 $(PY) benchmarks/bench_train.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(DEMO_DIR) runs .pytest_cache .hypothesis
