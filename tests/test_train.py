@@ -158,6 +158,7 @@ def test_errors_are_one_line(tmp_path):
     assert changed.returncode == 2 and "different settings" in changed.stderr and "grpo.lr" in changed.stderr
     missing = rewardmap("train", "--out", str(tmp_path / "m"), *sets("data.dataset=/nonexistent"), check=False)
     assert missing.returncode == 2 and "questions.jsonl" in missing.stderr
+    assert not (tmp_path / "m" / "recipe.yaml").exists()  # a failed start is not a run to resume
 
 
 def test_two_process_accelerate_launch(tmp_path):

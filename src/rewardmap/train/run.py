@@ -51,6 +51,8 @@ def train(recipe: Recipe, *, resume: bool = False, console: Console | None = Non
             _open_run(recipe, run, resume)
         train_records, heldout = _records(recipe, run, console)
         model, processor = load_policy(recipe, run, question_texts(train_records + heldout))
+        if main and not (run / "recipe.yaml").is_file():  # saved once data and model load: a failed start
+            recipe.save(run / "recipe.yaml")              # does not turn the folder into a run to resume
     evaluate = recipe.eval.enabled and heldout and main
     if evaluate:
         _evaluate(model, processor, heldout, recipe, run / "eval_before.json", "before", console)
@@ -102,8 +104,6 @@ def _open_run(recipe: Recipe, run: Path, resume: bool) -> None:
     elif resume and run.exists() and any(run.iterdir()):
         raise InputError(f"{run}: nothing to resume (no recipe.yaml)")
     run.mkdir(parents=True, exist_ok=True)
-    if not saved.is_file():
-        recipe.save(saved)
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict:
