@@ -327,5 +327,61 @@ def merge(
     err.print(f"wrote {out_dir}: reloads with the trained model's logits (max difference {diff:.2e})")
 
 
+@app.command("eval")
+def evaluate(
+    data: Path = typer.Option(..., "--data", help="Dataset folder (questions.jsonl, maps, stations)."),
+    benchmark: str = typer.Option(..., "--benchmark", help="reasonmap (planning questions, short and long) "
+                                  "or reasonmap-plus (the five Plus types)."),
+    out_dir: Path = typer.Option(..., "--out", help="Run folder: predictions.jsonl, responses.jsonl, metrics.json."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model folder or Hub id, run locally."),
+    backend: str = typer.Option("transformers", "--backend", help="Local backend: transformers or vllm."),
+    api: Optional[str] = typer.Option(None, "--api", help="OpenAI-compatible base URL (e.g. http://host:8000/v1)."),
+    api_model: Optional[str] = typer.Option(None, "--api-model", help="Model name the API serves."),
+    api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env",
+                                    help="Environment variable holding the API key."),
+    concurrency: int = typer.Option(8, "--concurrency", help="Requests in flight (API)."),
+    variant: str = typer.Option("reference", "--variant",
+                                help="reference (the released evaluation) or robust (parsing quirks repaired)."),
+    max_new_tokens: int = typer.Option(2048, "--max-new-tokens", help="Longest answer, in tokens."),
+    batch_size: int = typer.Option(8, "--batch-size", help="Prompts per generate call (local backends)."),
+    min_pixels: Optional[int] = typer.Option(None, "--min-pixels", help="Smallest image area given to the model."),
+    max_pixels: Optional[int] = typer.Option(None, "--max-pixels", help="Largest image area given to the model."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Evaluate only the first N records."),
+):
+    """Answer a benchmark's questions with a model (local, vLLM or an API), greedily, then score
+    them: RUN/metrics.json holds plain and weighted metrics per type, difficulty and city. A
+    re-run resumes: finished records are not asked again, failed ones are."""
+    from .eval.run import APIBackend, check_benchmark, load_benchmark, run_eval
+
+    with _errors():
+        check_benchmark(benchmark)
+        if (model is None) == (api is None):
+            raise InputError("give either --model PATH or --api URL --api-model NAME")
+        if api is not None and not api_model:
+            raise InputError("--api needs --api-model NAME (the model the server serves)")
+        records = load_benchmark(data, benchmark, limit)
+        if api is not None:
+            from .eval.api import ChatClient
+
+            runner = APIBackend(ChatClient(api, api_model, api_key_env=api_key_env, max_tokens=max_new_tokens),
+                                concurrency)
+        elif backend == "vllm":
+            from .eval.vllm_inputs import VLLMBackend
+
+            runner = VLLMBackend(model, batch_size=batch_size, max_new_tokens=max_new_tokens,
+                                 min_pixels=min_pixels, max_pixels=max_pixels)
+        elif backend == "transformers":
+            from .eval.local import LocalBackend
+
+            runner = LocalBackend.from_path(model, min_pixels=min_pixels, max_pixels=max_pixels,
+                                            batch_size=batch_size, max_new_tokens=max_new_tokens)
+        else:
+            raise InputError(f"unknown --backend {backend!r}; expected transformers or vllm")
+        with _progress("questions", len(records)) as advance:
+            result = run_eval(data, benchmark, out_dir, runner, variant=variant, records=records,
+                              on_progress=lambda prediction, done, todo: advance())
+    out.print(result.describe(), highlight=False, markup=False, soft_wrap=True)
+
+
 if __name__ == "__main__":
     app()

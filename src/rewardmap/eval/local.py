@@ -1,0 +1,145 @@
+"""The transformers backend: batched greedy decoding of a local or Hub model.
+
+Each request is one user turn, the map image then the question, through the processor's
+chat template (with its default system text, nothing added). The raw output is kept whole,
+thinking included; the answer is what follows the last end-of-thinking tag
+(`rewards.text.final_answer`). Predictions are written to the store after each batch.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+
+from ..errors import InputError
+from ..rewards.text import final_answer
+from .api import RunSummary
+from .store import PredictionStore
+
+DEFAULT_MAX_NEW_TOKENS = 2048
+
+
+def load_model(path: str | os.PathLike, *, min_pixels: int | None = None, max_pixels: int | None = None,
+               dtype: str | None = None, device: str | None = None):
+    """(model, processor) from a model folder or Hub id; one-line InputError when it cannot load."""
+    import torch
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    from ..train import tiny  # noqa: F401  (tiny folders name the tiny processor class)
+
+    processor_kwargs = {k: v for k, v in (("min_pixels", min_pixels), ("max_pixels", max_pixels)) if v is not None}
+    model_kwargs = {"dtype": dtype} if dtype else {}
+    try:
+        processor = AutoProcessor.from_pretrained(str(path), **processor_kwargs)
+        model = AutoModelForImageTextToText.from_pretrained(str(path), **model_kwargs)
+    except (OSError, ValueError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise InputError(f"model {path}: cannot load ({first})") from None
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    return model.to(device).eval(), processor
+
+
+def chat_messages(question: str) -> list[dict]:
+    """The one user turn of a request: the image, then the question."""
+    return [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": question}]}]
+
+
+def prompt_text(processor, question: str) -> str:
+    """The prompt string the processor's chat template makes of a question."""
+    return processor.apply_chat_template(chat_messages(question), add_generation_prompt=True, tokenize=False)
+
+
+def open_image(path: str):
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return im.convert("RGB")
+
+
+class LocalBackend:
+    """Greedy decoding with transformers; `batch_size` prompts per `generate` call."""
+
+    def __init__(self, model, processor, *, batch_size: int = 8, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS):
+        if batch_size < 1:
+            raise InputError(f"--batch-size must be at least 1, got {batch_size}")
+        if max_new_tokens < 1:
+            raise InputError(f"--max-new-tokens must be at least 1, got {max_new_tokens}")
+        self.model, self.processor = model, processor
+        self.batch_size, self.max_new_tokens = batch_size, max_new_tokens
+        self.calls = 0  # generate calls (what a resumed run should not repeat)
+
+    @classmethod
+    def from_path(cls, path, *, min_pixels=None, max_pixels=None, dtype=None, **kwargs) -> LocalBackend:
+        model, processor = load_model(path, min_pixels=min_pixels, max_pixels=max_pixels, dtype=dtype)
+        return cls(model, processor, **kwargs)
+
+    def generate(self, items: Sequence[tuple[str, str]]) -> list[str]:
+        """Raw greedy outputs of (image path, question) pairs, in order, special tokens dropped."""
+        import torch
+
+        self.calls += 1
+        processor, model = self.processor, self.model
+        tokenizer = processor.tokenizer
+        padding_side, tokenizer.padding_side = tokenizer.padding_side, "left"
+        suppress = [model.config.image_token_id] if getattr(model.config, "image_token_id", None) is not None \
+            else None
+        try:
+            texts = [prompt_text(processor, q) for _, q in items]
+            images = [open_image(p) for p, _ in items]
+            inputs = processor(text=texts, images=images, return_tensors="pt", padding=True).to(model.device)
+            with torch.no_grad():
+                out = model.generate(**inputs, do_sample=False, max_new_tokens=self.max_new_tokens,
+                                     suppress_tokens=suppress, temperature=None, top_p=None, top_k=None)
+            return processor.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+        finally:
+            tokenizer.padding_side = padding_side
+
+    def run(self, records: list[dict], requests: Callable[[dict], dict[str, str]], store: PredictionStore,
+            on_progress: Callable[[dict, int, int], None] | None = None) -> RunSummary:
+        """Answer the records the store has not finished; store each batch as it completes."""
+        import torch
+
+        started = time.monotonic()
+        todo = store.pending(records)
+        summary = RunSummary(total=len(records), skipped=len(records) - len(todo))
+        batch: list[tuple[dict, dict[str, str]]] = []
+        done = 0
+
+        def flush() -> None:
+            nonlocal done
+            items = [(r["figure"], text) for r, named in batch for text in named.values()]
+            t0 = time.monotonic()
+            error = None
+            try:
+                outputs = iter(self.generate(items))
+            except (RuntimeError, ValueError, OSError, torch.cuda.OutOfMemoryError) as e:
+                error = " ".join(f"{type(e).__name__}: {e}".split())[:500]
+            seconds = round((time.monotonic() - t0) / len(batch), 3)
+            for record, named in batch:
+                if error:
+                    prediction = {"id": record["id"], "status": "failed", "error": error, "attempts": 1,
+                                  "seconds": seconds}
+                else:
+                    prediction = {"id": record["id"], "status": "ok"}
+                    for name in named:
+                        raw = next(outputs)
+                        prediction[name], prediction[f"{name}_raw"] = final_answer(raw), raw
+                    prediction.update(error=None, attempts=1, seconds=seconds)
+                store.append(prediction)
+                summary.ok += not error
+                summary.failed += bool(error)
+                done += 1
+                if on_progress:
+                    on_progress(prediction, done, len(todo))
+            batch.clear()
+
+        for record in todo:
+            named = requests(record)
+            if batch and sum(len(n) for _, n in batch) + len(named) > self.batch_size:
+                flush()
+            batch.append((record, named))
+        if batch:
+            flush()
+        summary.seconds = time.monotonic() - started
+        return summary

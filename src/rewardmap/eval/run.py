@@ -1,0 +1,183 @@
+"""`rewardmap eval`: answer a benchmark's questions with a model, then score the answers.
+
+A run folder holds `predictions.jsonl` (a `PredictionStore`: one line per finished record,
+written as answers arrive, so a re-run skips what is done), `responses.jsonl` (each record
+with its responses, the input of `evaluate_predictions`), `metrics.json`, and the report
+(`report.html`, self-contained, and `report.md` with `eval_plots/`).
+
+ReasonMap uses the `planning` records and asks each twice: `question` gives
+`response_short`, `question_long` gives `response_long`. ReasonMap-Plus uses the five Plus
+types and asks `question` once (`response`). Prompts are the records' texts as they are: one
+user turn, the map image then the question, and nothing else beyond the chat template.
+
+Backends (`LocalBackend` in `local.py`, `VLLMBackend` in `vllm_inputs.py`, `APIBackend`
+here) share one method: `run(records, requests, store, on_progress)`, where
+`requests(record)` is `{output name: question text}`.
+
+A record whose generation failed is stored as "failed" (and tried again on the next run);
+the metrics count it as answered with nothing, i.e. wrong, and `metrics.json` says how many
+there were, so failures lower the score instead of silently shrinking the denominator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+from ..fileio import write_bytes_atomic
+from ..questions.kinds import PLUS_TYPES, ROUTE_TYPE
+from .api import ChatClient, RunSummary, run_requests, user_turn
+from .metrics import BENCHMARKS, evaluate_predictions
+from .route_parse import VARIANTS
+from .store import PredictionStore
+
+BENCHMARK_TYPES = {"reasonmap": (ROUTE_TYPE,), "reasonmap-plus": PLUS_TYPES}
+PREDICTIONS = "predictions.jsonl"
+RESPONSES = "responses.jsonl"
+METRICS = "metrics.json"
+
+Progress = Callable[[dict, int, int], None]
+
+
+def check_benchmark(benchmark: str) -> str:
+    if benchmark not in BENCHMARKS:
+        raise InputError(f"unknown benchmark {benchmark!r}; expected one of {', '.join(BENCHMARKS)}")
+    return benchmark
+
+
+def load_benchmark(data: str | os.PathLike, benchmark: str, limit: int | None = None) -> list[dict]:
+    """The records of DATA (the project's dataset layout) that BENCHMARK asks, first LIMIT of
+    them; every map image they name must exist and open."""
+    from ..train.data import load_records
+
+    check_benchmark(benchmark)
+    if limit is not None and limit < 1:
+        raise InputError(f"--limit must be at least 1, got {limit}")
+    types = BENCHMARK_TYPES[benchmark]
+    records = [r for r in load_records(data) if r.get("type") in types]
+    if not records:
+        raise InputError(f"{data}: no records of {benchmark}'s types ({', '.join(types)})")
+    if limit is not None:
+        records = records[:limit]
+    for record in records:
+        if benchmark == "reasonmap" and not isinstance(record.get("question_long"), str):
+            raise InputError(f"{data}: record {record.get('id')!r}: field 'question_long': expected the long "
+                             "question text (ReasonMap asks each route question twice)")
+    for figure in sorted({r["figure"] for r in records}):
+        check_image(figure)
+    return records
+
+
+def check_image(path: str | os.PathLike) -> None:
+    """An InputError unless PIL can decode the image."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            im.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+        raise InputError(f"{path}: cannot read the map image ({' '.join(str(e).split()) or type(e).__name__})") \
+            from None
+
+
+def requests_for(benchmark: str) -> Callable[[dict], dict[str, str]]:
+    """`record -> {output name: question text}` for BENCHMARK."""
+    check_benchmark(benchmark)
+    if benchmark == "reasonmap":
+        return lambda r: {"response_short": r["question"], "response_long": r["question_long"]}
+    return lambda r: {"response": r["question"]}
+
+
+class APIBackend:
+    """An OpenAI-compatible chat-completions server (vLLM, SGLang, OpenAI, ...)."""
+
+    def __init__(self, client: ChatClient, concurrency: int = 8):
+        if concurrency < 1:
+            raise InputError(f"--concurrency must be at least 1, got {concurrency}")
+        self.client, self.concurrency = client, concurrency
+
+    def run(self, records: list[dict], requests: Callable[[dict], dict[str, str]], store: PredictionStore,
+            on_progress: Progress | None = None) -> RunSummary:
+        def build(record: dict) -> dict[str, list[dict]]:
+            return {name: user_turn(record["figure"], text) for name, text in requests(record).items()}
+
+        return run_requests(records, build, store, self.client, self.concurrency, on_progress)
+
+
+@dataclass
+class EvalResult:
+    out: Path
+    benchmark: str
+    variant: str
+    run: RunSummary
+    predictions: dict = field(default_factory=dict)  # {"ok": n, "failed": n} over the evaluated records
+    summary: dict = field(default_factory=dict)  # what metrics.json holds
+
+    def describe(self) -> str:
+        """A few lines for the terminal."""
+        s = self.summary
+        lines = [f"{self.benchmark} ({self.variant}): {s['count']} questions, {self.run.ok + self.run.failed} "
+                 f"generated now, {self.run.skipped} already done, {self.predictions['failed']} failed "
+                 f"(scored as wrong); metrics in {self.out / METRICS}"]
+        overall = s["overall"]
+        names = ("correct",) if self.benchmark == "reasonmap-plus" else (
+            "acc_short", "acc_long", "map_score_short", "map_score_long")
+        for name in names:
+            if name in overall:
+                lines.append(f"  {name:<16} mean {overall[name]['mean']:.4f}  weighted {overall[name]['weighted']:.4f}")
+        return "\n".join(lines)
+
+
+def run_eval(data: str | os.PathLike, benchmark: str, out: str | os.PathLike, backend, *,
+             variant: str = "reference", limit: int | None = None,
+             on_progress: Progress | None = None, records: list[dict] | None = None) -> EvalResult:
+    """Answer every pending record with BACKEND into OUT/predictions.jsonl, then score all
+    of them into OUT/responses.jsonl and OUT/metrics.json."""
+    check_benchmark(benchmark)
+    if variant not in VARIANTS:
+        raise InputError(f"unknown variant {variant!r}; expected one of {', '.join(VARIANTS)}")
+    if records is None:
+        records = load_benchmark(data, benchmark, limit)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    requests = requests_for(benchmark)
+    with PredictionStore(out / PREDICTIONS) as store:
+        summary = backend.run(records, requests, store, on_progress)
+        predictions = {p["id"]: p for p in store.records()}
+    return score_run(records, predictions, benchmark, out, variant, summary, data)
+
+
+def score_run(records: list[dict], predictions: dict, benchmark: str, out: Path, variant: str,
+              run: RunSummary, data: str | os.PathLike | None = None) -> EvalResult:
+    """Write OUT/responses.jsonl, OUT/metrics.json and the report (OUT/report.html,
+    OUT/report.md) from the stored predictions; DATA holds the maps the report shows."""
+    names = list(requests_for(benchmark)({"question": "", "question_long": ""}))
+    rows, counts = [], {"ok": 0, "failed": 0, "missing": 0}
+    for record in records:
+        prediction = predictions.get(record["id"])
+        status = prediction["status"] if prediction else "missing"
+        counts[status] += 1
+        ok = status == "ok"
+        rows.append({**record, **{n: prediction.get(n, "") if ok else "" for n in names},
+                     **{f"{n}_raw": prediction.get(f"{n}_raw", "") if ok else "" for n in names},
+                     "status": status, "error": prediction.get("error") if prediction else "not generated"})
+    if counts["missing"]:  # the backend stopped early (it raises when interrupted; this is a bug guard)
+        raise RuntimeError(f"{counts['missing']} records have no prediction after the run")
+    del counts["missing"]
+    responses = out / RESPONSES
+    write_bytes_atomic(responses, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8"))
+    summary, scores = evaluate_predictions(responses, benchmark, None, variant)
+    summary["predictions"] = counts
+    summary["run"] = asdict(run)
+    write_bytes_atomic(out / METRICS, (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    from .report import write_eval_report
+
+    write_eval_report(out, records=records, predictions=rows, scores=scores, summary=summary, benchmark=benchmark,
+                      data_dir=data)
+    return EvalResult(out=out, benchmark=benchmark, variant=variant, run=run, predictions=counts, summary=summary)

@@ -1,0 +1,357 @@
+"""`rewardmap eval`: local (tiny model) and API backends end to end, resume, failures,
+errors, and the vLLM request builders."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from rewardmap.errors import InputError
+from rewardmap.eval.api import image_data_url
+from rewardmap.eval.local import LocalBackend, prompt_text
+from rewardmap.eval.run import load_benchmark, run_eval
+from rewardmap.eval.vllm_inputs import build_request, build_requests, engine_kwargs, sampling_kwargs
+from rewardmap.train.data import target_text
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+REAL = Path("/work/shared/data/reasonmap")
+
+
+def rewardmap(*args, check=True) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "rewardmap", *map(str, args)], env=ENV, cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+    if check and result.returncode:
+        raise AssertionError(f"rewardmap {' '.join(map(str, args))} failed:\n{result.stderr[-3000:]}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("evaldata") / "synth"
+    rewardmap("data", "synth", "--cities", 2, "--per-city", 10, "--size", 256, "--out", out, "--workers", 1)
+    return out
+
+
+@pytest.fixture(scope="module")
+def model(data, tmp_path_factory) -> Path:
+    from rewardmap.train import tiny
+    from rewardmap.train.data import load_records
+    from rewardmap.train.policy import question_texts
+
+    records = load_records(data)
+    m, p = tiny.build_tiny_model(question_texts(records) + [r.get("question_long") or "" for r in records])
+    return tiny.save_tiny(m, p, tmp_path_factory.mktemp("evalmodel") / "tiny")
+
+
+def records_of(data: Path) -> list[dict]:
+    return [json.loads(line) for line in (data / "questions.jsonl").read_text().splitlines()]
+
+
+# --- local backend -------------------------------------------------------------------
+
+@pytest.mark.parametrize("benchmark,types", [("reasonmap", {"planning"}),
+                                             ("reasonmap-plus", {"Counting1", "Counting2", "Counting3",
+                                                                 "TorF1", "TorF2"})])
+def test_local_backend_end_to_end(data, model, tmp_path, benchmark, types):
+    out = tmp_path / "run"
+    result = rewardmap("eval", "--data", data, "--benchmark", benchmark, "--model", model, "--out", out,
+                       "--max-new-tokens", 8, "--batch-size", 4)
+    expected = [r for r in records_of(data) if r["type"] in types]
+    assert expected
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["benchmark"] == benchmark and metrics["count"] == len(expected)
+    assert metrics["predictions"] == {"ok": len(expected), "failed": 0}
+    page = (out / "report.html").read_text()
+    assert benchmark in page and "data:image/png;base64," in page and (out / "report.md").is_file()
+    assert sum(g["count"] for g in metrics["by_city"].values()) == len(expected)
+    assert sum(g["count"] for g in metrics["by_map_difficulty"].values()) == len(expected)
+    names = ("response",) if benchmark == "reasonmap-plus" else ("response_short", "response_long")
+    metric = "correct" if benchmark == "reasonmap-plus" else "acc_short"
+    assert {"mean", "weighted"} <= set(metrics["overall"][metric])
+    if benchmark == "reasonmap-plus":
+        assert set(metrics["by_type"]) == {r["type"] for r in expected}
+    else:
+        assert sum(g["count"] for g in metrics["by_question_difficulty"].values()) == len(expected)
+    predictions = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    assert [p["id"] for p in predictions] == [r["id"] for r in expected]
+    for p in predictions:
+        assert p["status"] == "ok" and all(isinstance(p[n], str) and isinstance(p[f"{n}_raw"], str) for n in names)
+    responses = [json.loads(line) for line in (out / "responses.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in responses] == [r["id"] for r in expected]
+    assert f"{len(expected)} generated now" in result.stdout
+
+
+def test_resume_makes_no_new_generations(data, model, tmp_path):
+    from rewardmap.train.tiny import load_tiny
+
+    backend = LocalBackend(*load_tiny(model), batch_size=3, max_new_tokens=4)
+    out = tmp_path / "run"
+    first = run_eval(data, "reasonmap-plus", out, backend, limit=7)
+    assert backend.calls == 3 and first.run.ok == 7 and first.summary["count"] == 7
+    second = run_eval(data, "reasonmap-plus", out, backend, limit=7)
+    assert backend.calls == 3 and second.run.skipped == 7 and second.run.ok == 0
+    assert second.summary["overall"] == first.summary["overall"]
+    # a route question needs two prompts: a batch of 3 prompts holds one record
+    backend.calls = 0
+    run_eval(data, "reasonmap", tmp_path / "routes", backend, limit=3)
+    assert backend.calls == 3
+    # one record dropped from the store: only it is asked again
+    lines = (out / "predictions.jsonl").read_text().splitlines()
+    (out / "predictions.jsonl").write_text("\n".join(lines[:-1]) + "\n")
+    backend.calls = 0
+    third = run_eval(data, "reasonmap-plus", out, backend, limit=7)
+    assert backend.calls == 1 and third.run.ok == 1 and third.run.skipped == 6
+
+
+def test_generation_failures_are_recorded_scored_wrong_and_retried(data, model, tmp_path):
+    from rewardmap.train.tiny import load_tiny
+
+    class Flaky(LocalBackend):
+        fail = True
+
+        def generate(self, items):
+            if self.fail:
+                self.calls += 1
+                raise RuntimeError("CUDA out of memory")
+            return super().generate(items)
+
+    backend = Flaky(*load_tiny(model), batch_size=2, max_new_tokens=2)
+    out = tmp_path / "run"
+    result = run_eval(data, "reasonmap-plus", out, backend, limit=4)
+    assert result.predictions == {"ok": 0, "failed": 4} and result.summary["count"] == 4
+    assert result.summary["overall"]["correct"]["mean"] == 0
+    stored = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    assert all(p["status"] == "failed" and "out of memory" in p["error"] for p in stored)
+    backend.fail = False
+    again = run_eval(data, "reasonmap-plus", out, backend, limit=4)
+    assert again.predictions == {"ok": 4, "failed": 0} and again.run.ok == 4
+
+
+# --- API backend ---------------------------------------------------------------------
+
+class CannedAPI:
+    """Answers each (map, question) with a canned text; `fail` questions get HTTP 400."""
+
+    def __init__(self, answers: dict[tuple[str, str], str]):
+        self.answers, self.fail, self.requests = answers, set(), []
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                self._send(200, {"object": "list", "data": [{"id": "canned"}]})
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                image, text = body["messages"][-1]["content"]
+                api.requests.append(body)
+                if text["text"] in api.fail:
+                    return self._send(400, {"error": {"message": "bad request"}})
+                content = "<think>looking</think>" + api.answers[(image["image_url"]["url"], text["text"])]
+                self._send(200, {"choices": [{"index": 0, "finish_reason": "stop",
+                                              "message": {"role": "assistant", "content": content}}]})
+
+            def _send(self, status, obj):
+                data = json.dumps(obj).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def canned(data):
+    answers = {}
+    for r in records_of(data):
+        url = image_data_url(data / r["figure"])
+        answers[(url, r["question"])] = target_text(r)
+        if r["type"] == "planning":
+            answers[(url, r["question_long"])] = r["answer"]
+    server = CannedAPI(answers)
+    yield server
+    server.close()
+
+
+def test_api_backend_with_correct_canned_answers_scores_full_marks(data, canned, tmp_path):
+    plus = [r for r in records_of(data) if r["type"] != "planning"]
+    out = tmp_path / "plus"
+    rewardmap("eval", "--data", data, "--benchmark", "reasonmap-plus", "--api", canned.url, "--api-model", "canned",
+              "--out", out, "--concurrency", 3)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["count"] == len(plus) and metrics["overall"]["correct"] == {"mean": 1.0, "weighted": 1.0}
+    assert metrics["published"]["overall"] == 100.0
+    assert len(canned.requests) == len(plus)
+    body = canned.requests[0]
+    assert body["model"] == "canned" and body["temperature"] == 0 and len(body["messages"]) == 1
+    assert body["messages"][0]["content"][0]["type"] == "image_url"
+
+    routes = [r for r in records_of(data) if r["type"] == "planning"]
+    out = tmp_path / "routes"
+    rewardmap("eval", "--data", data, "--benchmark", "reasonmap", "--api", canned.url, "--api-model", "canned",
+              "--out", out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["count"] == len(routes) and metrics["overall"]["acc_short"]["mean"] == 1.0
+    assert metrics["overall"]["map_score_short"]["mean"] > 10  # a correct route earns +10 on top
+    asked = [b["messages"][0]["content"][1]["text"] for b in canned.requests[len(plus):]]
+    assert sorted(asked) == sorted([r["question"] for r in routes] + [r["question_long"] for r in routes])
+    stored = {json.loads(line)["id"]: json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()}
+    assert stored[routes[0]["id"]]["response_short_raw"].startswith("<think>looking</think>")
+    assert stored[routes[0]["id"]]["response_short"] == routes[0]["answer"]
+    # a re-run asks nothing
+    before = len(canned.requests)
+    result = rewardmap("eval", "--data", data, "--benchmark", "reasonmap", "--api", canned.url,
+                       "--api-model", "canned", "--out", out)
+    assert len(canned.requests) == before and "0 generated now" in result.stdout
+
+
+def test_api_failures_are_recorded_and_scored_wrong(data, canned, tmp_path):
+    plus = [r for r in records_of(data) if r["type"] != "planning"]
+    canned.fail.add(plus[0]["question"])
+    failing = sum(r["question"] == plus[0]["question"] for r in plus)
+    out = tmp_path / "run"
+    rewardmap("eval", "--data", data, "--benchmark", "reasonmap-plus", "--api", canned.url, "--api-model", "canned",
+              "--out", out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["count"] == len(plus) and metrics["predictions"]["failed"] == failing
+    assert metrics["overall"]["correct"]["mean"] == pytest.approx(1 - failing / len(plus))
+    stored = {json.loads(line)["id"]: json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()}
+    assert stored[plus[0]["id"]]["status"] == "failed" and "HTTP 400" in stored[plus[0]["id"]]["error"]
+
+
+# --- errors --------------------------------------------------------------------------
+
+def one_line_error(result, *words):
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def test_errors_are_one_line(data, tmp_path):
+    api = ("--api", "http://127.0.0.1:9/v1", "--api-model", "m")
+    one_line_error(rewardmap("eval", "--data", tmp_path, "--benchmark", "reasonmap", *api, "--out", tmp_path / "o",
+                             check=False), "no questions.jsonl")
+    one_line_error(rewardmap("eval", "--data", data, "--benchmark", "mathvista", *api, "--out", tmp_path / "o",
+                             check=False), "unknown benchmark")
+    one_line_error(rewardmap("eval", "--data", data, "--benchmark", "reasonmap", *api, "--out", tmp_path / "o",
+                             check=False), "cannot reach the API")
+    one_line_error(rewardmap("eval", "--data", data, "--benchmark", "reasonmap", "--out", tmp_path / "o",
+                             check=False), "--model")
+
+    broken = tmp_path / "broken"
+    shutil.copytree(data, broken)
+    figure = records_of(data)[0]["figure"]
+    (broken / figure).write_bytes(b"not a png at all")
+    one_line_error(rewardmap("eval", "--data", broken, "--benchmark", "reasonmap-plus", *api, "--out",
+                             tmp_path / "o", check=False), "cannot read the map image")
+    (broken / figure).unlink()
+    one_line_error(rewardmap("eval", "--data", broken, "--benchmark", "reasonmap-plus", *api, "--out",
+                             tmp_path / "o", check=False), "not found")
+
+    plus_only = tmp_path / "plus_only"
+    rewardmap("data", "synth", "--cities", 1, "--per-city", 4, "--size", 256, "--types", "TorF1", "--out",
+              plus_only, "--workers", 1)
+    one_line_error(rewardmap("eval", "--data", plus_only, "--benchmark", "reasonmap", *api, "--out",
+                             tmp_path / "o", check=False), "no records", "planning")
+    assert (tmp_path / "o" / "predictions.jsonl").read_text() == ""  # nothing was answered
+
+
+def test_load_benchmark_checks(data):
+    assert {r["type"] for r in load_benchmark(data, "reasonmap")} == {"planning"}
+    assert len(load_benchmark(data, "reasonmap-plus", limit=3)) == 3
+    with pytest.raises(InputError, match="limit"):
+        load_benchmark(data, "reasonmap", limit=0)
+
+
+# --- vLLM inputs ---------------------------------------------------------------------
+
+def test_vllm_requests_and_sampling(data, model):
+    from PIL import Image
+
+    from rewardmap.train.tiny import load_tiny
+
+    _, processor = load_tiny(model)
+    records = load_benchmark(data, "reasonmap", limit=2)
+    r = records[0]
+    request = build_request(processor, r["figure"], r["question"])
+    assert set(request) == {"prompt", "multi_modal_data"}
+    assert request["prompt"] == prompt_text(processor, r["question"])
+    assert r["question"] in request["prompt"] and "<|vision_start|>" in request["prompt"]
+    assert request["prompt"].index("<|vision_start|>") < request["prompt"].index(r["question"])
+    assert isinstance(request["multi_modal_data"]["image"], Image.Image)
+    assert request["multi_modal_data"]["image"].mode == "RGB"
+    prompts, keys = build_requests(processor, records, lambda rec: {"response_short": rec["question"],
+                                                                     "response_long": rec["question_long"]})
+    assert [(k[0]["id"], k[1]) for k in keys] == [(rec["id"], n) for rec in records
+                                                  for n in ("response_short", "response_long")]
+    assert records[0]["question_long"] in prompts[1]["prompt"]
+    assert prompts[0]["multi_modal_data"]["image"] is prompts[1]["multi_modal_data"]["image"]  # opened once
+    assert sampling_kwargs(100) == {"temperature": 0.0, "top_p": 1.0, "top_k": -1, "max_tokens": 100,
+                                    "skip_special_tokens": True}
+    assert engine_kwargs("m", min_pixels=4, max_pixels=9)["mm_processor_kwargs"] == {"min_pixels": 4,
+                                                                                      "max_pixels": 9}
+    with pytest.raises(InputError):
+        sampling_kwargs(0)
+
+
+# --- real ReasonMap files ------------------------------------------------------------
+
+@pytest.mark.skipif(not (REAL / "stations").is_dir() or not (REAL / "maps").is_dir(),
+                    reason="no ReasonMap station files and maps under /work/shared/data/reasonmap")
+def test_real_maps_with_canned_correct_answers(tmp_path):
+    stations, maps = tmp_path / "stations", tmp_path / "maps"
+    picked = 0
+    for country in sorted(p for p in (REAL / "stations").iterdir() if p.is_dir()):
+        for station in sorted(country.glob("*.json")):
+            image = next(iter(sorted((REAL / "maps" / country.name).glob(station.stem + ".*"))), None)
+            if image is None or picked >= 2:
+                continue
+            (stations / country.name).mkdir(parents=True, exist_ok=True)
+            (maps / country.name).mkdir(parents=True, exist_ok=True)
+            shutil.copy(station, stations / country.name / station.name)
+            shutil.copy(image, maps / country.name / image.name)
+            picked += 1
+    if not picked:
+        pytest.skip("no city with both a station file and a map")
+    data = tmp_path / "data"
+    rewardmap("data", "build", "--stations", stations, "--maps", maps, "--out", data, "--per-city", 6)
+    answers = {}
+    for r in records_of(data):
+        url = image_data_url(data / r["figure"])
+        answers[(url, r["question"])] = target_text(r)
+        if r["type"] == "planning":
+            answers[(url, r["question_long"])] = r["answer"]
+    server = CannedAPI(answers)
+    try:
+        for benchmark, metric in (("reasonmap", "acc_short"), ("reasonmap-plus", "correct")):
+            out = tmp_path / benchmark
+            rewardmap("eval", "--data", data, "--benchmark", benchmark, "--api", server.url, "--api-model", "m",
+                      "--out", out)
+            metrics = json.loads((out / "metrics.json").read_text())
+            assert metrics["count"] > 0 and metrics["overall"][metric]["mean"] == 1.0, metrics["overall"]
+    finally:
+        server.close()
