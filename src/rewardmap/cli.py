@@ -332,7 +332,8 @@ def evaluate(
     data: Path = typer.Option(..., "--data", help="Dataset folder (questions.jsonl, maps, stations)."),
     benchmark: str = typer.Option(..., "--benchmark", help="reasonmap (planning questions, short and long) "
                                   "or reasonmap-plus (the five Plus types)."),
-    out_dir: Path = typer.Option(..., "--out", help="Run folder: predictions.jsonl, responses.jsonl, metrics.json."),
+    out_dir: Path = typer.Option(..., "--out", help="Run folder: predictions.jsonl, responses.jsonl, metrics.json, "
+                                                    "report.html, report.md."),
     model: Optional[str] = typer.Option(None, "--model", help="Model folder or Hub id, run locally."),
     backend: str = typer.Option("transformers", "--backend", help="Local backend: transformers or vllm."),
     api: Optional[str] = typer.Option(None, "--api", help="OpenAI-compatible base URL (e.g. http://host:8000/v1)."),
@@ -371,8 +372,11 @@ def evaluate(
             runner = VLLMBackend(model, batch_size=batch_size, max_new_tokens=max_new_tokens,
                                  min_pixels=min_pixels, max_pixels=max_pixels)
         elif backend == "transformers":
+            from transformers.utils import logging as hf_logging
+
             from .eval.local import LocalBackend
 
+            hf_logging.disable_progress_bar()  # our progress bar only
             runner = LocalBackend.from_path(model, min_pixels=min_pixels, max_pixels=max_pixels,
                                             batch_size=batch_size, max_new_tokens=max_new_tokens)
         else:

@@ -21,15 +21,23 @@ DEFAULT_MAX_NEW_TOKENS = 2048
 
 
 def load_model(path: str | os.PathLike, *, min_pixels: int | None = None, max_pixels: int | None = None,
-               dtype: str | None = None, device: str | None = None):
-    """(model, processor) from a model folder or Hub id; one-line InputError when it cannot load."""
+               dtype: str | None = None, device: str | None = None, revision: str | None = None,
+               trust_remote_code: bool = False, attn_implementation: str | None = None):
+    """(model, processor) from a model folder or Hub id; one-line InputError when it cannot load.
+
+    `device`: None puts the model on the GPU when there is one; "cpu" leaves it where it
+    loads (a Trainer places it itself).
+    """
     import torch
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     from ..train import tiny  # noqa: F401  (tiny folders name the tiny processor class)
 
-    processor_kwargs = {k: v for k, v in (("min_pixels", min_pixels), ("max_pixels", max_pixels)) if v is not None}
-    model_kwargs = {"dtype": dtype} if dtype else {}
+    shared = {k: v for k, v in (("revision", revision), ("trust_remote_code", trust_remote_code or None)) if v}
+    processor_kwargs = {**shared, **{k: v for k, v in (("min_pixels", min_pixels), ("max_pixels", max_pixels))
+                                     if v is not None}}
+    model_kwargs = {**shared, **{k: v for k, v in (("dtype", dtype), ("attn_implementation", attn_implementation))
+                                 if v}}
     try:
         processor = AutoProcessor.from_pretrained(str(path), **processor_kwargs)
         model = AutoModelForImageTextToText.from_pretrained(str(path), **model_kwargs)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError
 from .recipe import Recipe
 
 
@@ -30,20 +29,14 @@ def load_policy(recipe: Recipe, run: Path, texts: list[str]):
 
 
 def load_pretrained(path: str | Path, recipe: Recipe | None = None):
-    """A Hub id or local folder (a run's `final`, a merged folder, Qwen/Qwen2.5-VL-7B-Instruct)."""
-    from transformers import AutoModelForImageTextToText, AutoProcessor
+    """A Hub id or local folder (a run's `final`, a merged folder, Qwen/Qwen2.5-VL-7B-Instruct),
+    with the recipe's loading settings; the Trainer places it on its device."""
+    from ..eval.local import load_model
 
-    from . import tiny  # noqa: F401  (tiny folders name the tiny processor class)
-
-    model_kwargs = recipe.model.from_pretrained_kwargs() if recipe else {}
-    processor_kwargs = recipe.model.processor_kwargs() if recipe else {}
-    try:
-        processor = AutoProcessor.from_pretrained(str(path), **processor_kwargs)
-        model = AutoModelForImageTextToText.from_pretrained(str(path), **model_kwargs)
-    except OSError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise InputError(f"model {path}: cannot load ({first})") from None
-    return model, processor
+    m = recipe.model if recipe else None
+    return load_model(path, device="cpu", **({} if m is None else {
+        "min_pixels": m.min_pixels, "max_pixels": m.max_pixels, "dtype": m.dtype, "revision": m.revision,
+        "trust_remote_code": m.trust_remote_code, "attn_implementation": m.attn_implementation}))
 
 
 def question_texts(records: list[dict]) -> list[str]:
