@@ -182,15 +182,20 @@ class CannedAPI:
         self.server.server_close()
 
 
-@pytest.fixture
-def canned(data):
+def right_answers(data) -> dict:
+    """(map data URL, question) -> the right answer in the requested form."""
     answers = {}
     for r in records_of(data):
         url = image_data_url(data / r["figure"])
         answers[(url, r["question"])] = target_text(r)
         if r["type"] == "planning":
             answers[(url, r["question_long"])] = r["answer"]
-    server = CannedAPI(answers)
+    return answers
+
+
+@pytest.fixture
+def canned(data):
+    server = CannedAPI(right_answers(data))
     yield server
     server.close()
 
@@ -339,13 +344,7 @@ def test_real_maps_with_canned_correct_answers(tmp_path):
         pytest.skip("no city with both a station file and a map")
     data = tmp_path / "data"
     rewardmap("data", "build", "--stations", stations, "--maps", maps, "--out", data, "--per-city", 6)
-    answers = {}
-    for r in records_of(data):
-        url = image_data_url(data / r["figure"])
-        answers[(url, r["question"])] = target_text(r)
-        if r["type"] == "planning":
-            answers[(url, r["question_long"])] = r["answer"]
-    server = CannedAPI(answers)
+    server = CannedAPI(right_answers(data))
     try:
         for benchmark, metric in (("reasonmap", "acc_short"), ("reasonmap-plus", "correct")):
             out = tmp_path / benchmark
