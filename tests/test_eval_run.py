@@ -237,8 +237,9 @@ def test_api_failures_are_recorded_and_scored_wrong(data, canned, tmp_path):
     canned.fail.add(plus[0]["question"])
     failing = sum(r["question"] == plus[0]["question"] for r in plus)
     out = tmp_path / "run"
-    rewardmap("eval", "--data", data, "--benchmark", "reasonmap-plus", "--api", canned.url, "--api-model", "canned",
-              "--out", out)
+    result = rewardmap("eval", "--data", data, "--benchmark", "reasonmap-plus", "--api", canned.url,
+                       "--api-model", "canned", "--out", out, check=False)
+    assert result.returncode == 1 and f"{failing} records failed" in result.stderr  # incomplete, said so
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["count"] == len(plus) and metrics["predictions"]["failed"] == failing
     assert metrics["overall"]["correct"]["mean"] == pytest.approx(1 - failing / len(plus))

@@ -385,6 +385,10 @@ def evaluate(
             result = run_eval(data, benchmark, out_dir, runner, variant=variant, records=records,
                               on_progress=lambda prediction, done, todo: advance())
     out.print(result.describe(), highlight=False, markup=False, soft_wrap=True)
+    if result.predictions["failed"]:  # metrics are written, but the run is not complete
+        err.print(f"[yellow]warning:[/yellow] {result.predictions['failed']} records failed after all retries and "
+                  "are scored as wrong; run the same command again to retry them (exit status 1)", highlight=False)
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":
