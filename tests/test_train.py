@@ -100,6 +100,21 @@ def test_merge_writes_a_model_that_reloads_with_the_same_logits(run, tmp_path):
         merge_model(run, merged)
 
 
+def test_train_merge_eval_end_to_end(run, tmp_path):
+    """The merged model, evaluated by `rewardmap eval`, answers the held-out questions exactly
+    as the trained model did in training's own evaluation."""
+    merged = tmp_path / "merged"
+    rewardmap("merge", str(run), "--out", str(merged))
+    out = tmp_path / "eval"
+    rewardmap("eval", "--data", str(run / "data"), "--benchmark", "reasonmap-plus", "--model", str(merged),
+              "--out", str(out), "--max-new-tokens", "16")
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["predictions"]["failed"] == 0 and (out / "report.html").is_file()
+    stored = {json.loads(line)["id"]: json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()}
+    trained = json.loads((run / "eval_after.json").read_text())["answers"]
+    assert trained and all(stored[a["id"]]["response_raw"] == a["answer"] for a in trained)
+
+
 def test_lora_run_merges_into_full_weights(tmp_path):
     out = tmp_path / "lora"
     rewardmap("train", "--out", str(out), *sets(*SMALL, "sft.enabled=false", "eval.enabled=false",
