@@ -4,15 +4,13 @@ errors, and the vLLM request builders."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from commands import rewardmap, synth_data, tiny_model
 
 from rewardmap.errors import InputError
 from rewardmap.eval.api import image_data_url
@@ -21,35 +19,15 @@ from rewardmap.eval.run import load_benchmark, run_eval
 from rewardmap.eval.vllm_inputs import build_request, build_requests, engine_kwargs, sampling_kwargs
 from rewardmap.train.data import target_text
 
-ROOT = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
-REAL = Path("/work/shared/data/reasonmap")
-
-
-def rewardmap(*args, check=True) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "rewardmap", *map(str, args)], env=ENV, cwd=ROOT,
-                            capture_output=True, text=True, timeout=600)
-    if check and result.returncode:
-        raise AssertionError(f"rewardmap {' '.join(map(str, args))} failed:\n{result.stderr[-3000:]}")
-    return result
-
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("evaldata") / "synth"
-    rewardmap("data", "synth", "--cities", 2, "--per-city", 10, "--size", 256, "--out", out, "--workers", 1)
-    return out
+    return synth_data(tmp_path_factory.mktemp("evaldata") / "synth")
 
 
 @pytest.fixture(scope="module")
 def model(data, tmp_path_factory) -> Path:
-    from rewardmap.train import tiny
-    from rewardmap.train.data import load_records
-    from rewardmap.train.policy import question_texts
-
-    records = load_records(data)
-    m, p = tiny.build_tiny_model(question_texts(records) + [r.get("question_long") or "" for r in records])
-    return tiny.save_tiny(m, p, tmp_path_factory.mktemp("evalmodel") / "tiny")
+    return tiny_model(data, tmp_path_factory.mktemp("evalmodel") / "tiny")
 
 
 def records_of(data: Path) -> list[dict]:
@@ -330,14 +308,12 @@ def test_vllm_requests_and_sampling(data, model):
 
 # --- real ReasonMap files ------------------------------------------------------------
 
-@pytest.mark.skipif(not (REAL / "stations").is_dir() or not (REAL / "maps").is_dir(),
-                    reason="no ReasonMap station files and maps under /work/shared/data/reasonmap")
-def test_real_maps_with_canned_correct_answers(tmp_path):
+def test_real_maps_with_canned_correct_answers(real_data, tmp_path):
     stations, maps = tmp_path / "stations", tmp_path / "maps"
     picked = 0
-    for country in sorted(p for p in (REAL / "stations").iterdir() if p.is_dir()):
+    for country in sorted(p for p in (real_data / "stations").iterdir() if p.is_dir()):
         for station in sorted(country.glob("*.json")):
-            image = next(iter(sorted((REAL / "maps" / country.name).glob(station.stem + ".*"))), None)
+            image = next(iter(sorted((real_data / "maps" / country.name).glob(station.stem + ".*"))), None)
             if image is None or picked >= 2:
                 continue
             (stations / country.name).mkdir(parents=True, exist_ok=True)

@@ -22,14 +22,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from commands import ENV, ROOT, synth_data, tiny_model
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 pytest.importorskip("openai")  # transformers serve imports its types
 
-ROOT = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1", "COLUMNS": "200",
-       "TOKENIZERS_PARALLELISM": "false"}
 PLUS = {"Counting1", "Counting2", "Counting3", "TorF1", "TorF2"}
 
 # The tiny model's processor class is registered with AutoProcessor only when
@@ -41,30 +39,14 @@ SERVE = ("import sys\n"
          "app()\n")
 
 
-def rewardmap(*args) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "rewardmap", *map(str, args)], env=ENV, cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
-    if result.returncode:
-        raise AssertionError(f"rewardmap {' '.join(map(str, args))} failed:\n{result.stderr[-3000:]}")
-    return result
-
-
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("servedata") / "synth"
-    rewardmap("data", "synth", "--cities", 2, "--per-city", 10, "--size", 256, "--out", out, "--workers", 1)
-    return out
+    return synth_data(tmp_path_factory.mktemp("servedata") / "synth")
 
 
 @pytest.fixture(scope="module")
 def model(data, tmp_path_factory) -> Path:
-    from rewardmap.train import tiny
-    from rewardmap.train.data import load_records
-    from rewardmap.train.policy import question_texts
-
-    records = load_records(data)
-    m, p = tiny.build_tiny_model(question_texts(records) + [r.get("question_long") or "" for r in records])
-    return tiny.save_tiny(m, p, tmp_path_factory.mktemp("servemodel") / "tiny")
+    return tiny_model(data, tmp_path_factory.mktemp("servemodel") / "tiny")
 
 
 def free_port() -> int:

@@ -5,7 +5,6 @@ seconds; the full default recipe is what `make demo` runs."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,26 +13,16 @@ from pathlib import Path
 
 import pytest
 import torch
+from commands import ENV, ROOT, rewardmap
 from safetensors.torch import load_file
 
 from rewardmap.curriculum import PRESETS
 from rewardmap.train.merge import merge_model
 from rewardmap.train.policy import load_pretrained
 
-ROOT = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
-
 # three small easy cities (one held out), a few SFT steps, a short GRPO run that logs every step
 SMALL = ["data.synthetic.cities=3", "data.synthetic.per_city=20", "data.heldout_cities=1",
          "sft.max_steps=3", "sft.logging_steps=1", "grpo.logging_steps=1", "eval.max_questions=8"]
-
-
-def rewardmap(*args, check=True, **kwargs) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "rewardmap", *args], env=ENV, cwd=ROOT, capture_output=True,
-                            text=True, timeout=600, **kwargs)
-    if check and result.returncode:
-        raise AssertionError(f"rewardmap {' '.join(args)} failed:\n{result.stderr[-3000:]}")
-    return result
 
 
 def sets(*items: str) -> list[str]:
