@@ -22,7 +22,7 @@ from rich.console import Console
 from ..errors import InputError
 from ..fileio import write_text_atomic
 from .recipe import Recipe, grpo_config_kwargs, load_recipe, runs_on_cpu, sft_config_kwargs
-from .tracking import MetricsLog, RewardTracker, read_metrics, stage_lookup
+from .tracking import MetricsLog, RewardTracker, read_metrics
 
 
 def train(recipe: Recipe, *, resume: bool = False, console: Console | None = None) -> Path:
@@ -95,9 +95,8 @@ def _open_run(recipe: Recipe, run: Path, resume: bool) -> None:
         if not resume:
             raise InputError(f"{run}: a run is already there; add --resume to continue it, or choose another "
                              "folder with --out")
-        before = load_recipe(saved).resolved().to_dict()
-        now = recipe.to_dict()
-        changed = [key for key in _flatten(now) if _flatten(now)[key] != _flatten(before).get(key)]
+        before, now = _flatten(load_recipe(saved).resolved().to_dict()), _flatten(recipe.to_dict())
+        changed = [key for key in now if now[key] != before.get(key)]
         if changed:
             raise InputError(f"{saved}: --resume with different settings ({', '.join(changed[:5])}); resume with "
                              "the recipe the run started with, or start a new run with --out")
@@ -202,8 +201,14 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
     if state.is_main_process:
         write_text_atomic(run / "curriculum.json", json.dumps(plan.as_dict(), indent=1, ensure_ascii=False))
     console.print(plan.summary())
-    ranges = [(s.name, s.first_step, s.last_step) for s in plan.stages if s.count]
-    stage_of = stage_lookup(ranges)
+    last_stage = next((s for s in reversed(plan.stages) if s.count), None)
+
+    def stage_of(step: int) -> str | None:
+        """The (first) stage a step trains on; the last stage for steps past the plan (a
+        second epoch, the closing log line)."""
+        names = plan.stages_at(step)
+        return names[0] if names else last_stage.name if last_stage and step > last_stage.last_step else None
+
     dataset = Dataset.from_list(grpo_rows(plan.records)).cast_column("image", Image())
     tracker = RewardTracker()
     reward = tracker.wrap(make_trl_reward(recipe.reward.config()))

@@ -12,7 +12,7 @@ import json
 import math
 import os
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from transformers import TrainerCallback
@@ -110,13 +110,3 @@ def _finite(value):
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
-
-
-def stage_lookup(ranges: Sequence[tuple[str, int, int]]) -> Callable[[int], str | None]:
-    """A `stage_of` for `MetricsLog` from (name, first_step, last_step) ranges (1-based steps)."""
-    def stage_of(step: int) -> str | None:
-        for name, first, last in ranges:
-            if first <= step <= last:
-                return name
-        return ranges[-1][0] if ranges and step > ranges[-1][2] else None
-    return stage_of
