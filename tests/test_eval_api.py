@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from rewardmap.errors import InputError
-from rewardmap.eval.api import ChatClient, request_body, run_requests, user_turn
+from rewardmap.eval.api import ChatClient, ServerGone, request_body, run_requests, user_turn
 from rewardmap.eval.store import PredictionStore
 
 KEY = "sk-test-4f1d9c2b7e"
@@ -332,6 +332,35 @@ def test_an_unreachable_server_is_a_one_line_input_error_naming_it(records, tmp_
     assert (tmp_path / "p.jsonl").read_bytes() == b""
 
 
+def test_a_server_that_dies_mid_run_stops_the_run_at_once_and_the_run_resumes(api, records, tmp_path):
+    path = tmp_path / "p.jsonl"
+
+    def kill_after_5(prediction, done, todo):
+        if done == 5:  # gone: kept-alive connections drop, new ones are refused
+            api.plan = {r["question"]: ["drop"] * 100 for r in records}
+            api.close()
+    with PredictionStore(path) as store, pytest.raises(ServerGone) as e:
+        run_requests(records, plus_messages, store, client_for(api, retries=2), concurrency=2,
+                     on_progress=kill_after_5)
+    message = str(e.value)
+    assert "\n" not in message and "stopped answering" in message and "Connection refused" in message
+    assert "run the same command again" in message and "not asked" in message
+    stored = {r["id"]: r for r in lines(path)}
+    failed = [r for r in stored.values() if r["status"] == "failed"]
+    assert sum(r["status"] == "ok" for r in stored.values()) >= 5 and 1 <= len(failed) <= 2  # one per worker at most
+    assert len(stored) < 12  # the rest were not asked, let alone stored as failed
+    assert failed[0]["attempts"] == 3 and "after 3 attempts" in failed[0]["error"]
+
+    back = FakeAPI()  # the server is back (on another port): the same store resumes
+    try:
+        with PredictionStore(path) as store:
+            summary = run_requests(records, plus_messages, store, client_for(back), concurrency=2)
+    finally:
+        back.close()
+    assert summary.skipped == len(stored) - len(failed) and summary.ok == 30 - summary.skipped
+    assert sorted(r["id"] for r in lines(path) if r["status"] == "ok") == list(range(30))
+
+
 def test_a_refused_key_fails_fast_naming_the_variable_not_the_key(api, records, tmp_path, monkeypatch):
     monkeypatch.setenv("EVAL_KEY", KEY)
     api.models_status = 401
@@ -373,7 +402,7 @@ def test_bad_api_urls(url):
 
 CHILD = """
 import sys
-from rewardmap.eval.api import ChatClient, request_body, run_requests, user_turn
+from rewardmap.eval.api import ChatClient, ServerGone, request_body, run_requests, user_turn
 from rewardmap.eval.store import PredictionStore
 url, path, figure = sys.argv[1:4]
 records = [{"id": f"r{i}", "figure": figure, "question": f"q{i}"} for i in range(120)]

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from commands import rewardmap, synth_data, tiny_model
+from commands import ENV, ROOT, rewardmap, synth_data, tiny_model
 
 from rewardmap.errors import InputError
 from rewardmap.eval.api import image_data_url
 from rewardmap.eval.local import LocalBackend, prompt_text
 from rewardmap.eval.run import load_benchmark, run_eval
+from rewardmap.questions.prompts import route_answer
 from rewardmap.eval.vllm_inputs import build_request, build_requests, engine_kwargs, sampling_kwargs
 from rewardmap.train.data import target_text
 
@@ -121,6 +126,7 @@ class CannedAPI:
 
     def __init__(self, answers: dict[tuple[str, str], str]):
         self.answers, self.fail, self.requests = answers, set(), []
+        self.delay = 0.0  # seconds before each answer
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -138,6 +144,7 @@ class CannedAPI:
                 api.requests.append(body)
                 if text["text"] in api.fail:
                     return self._send(400, {"error": {"message": "bad request"}})
+                time.sleep(api.delay)
                 content = "<think>looking</think>" + api.answers[(image["image_url"]["url"], text["text"])]
                 self._send(200, {"choices": [{"index": 0, "finish_reason": "stop",
                                               "message": {"role": "assistant", "content": content}}]})
@@ -166,8 +173,9 @@ def right_answers(data) -> dict:
     for r in records_of(data):
         url = image_data_url(data / r["figure"])
         answers[(url, r["question"])] = target_text(r)
-        if r["type"] == "planning":
-            answers[(url, r["question_long"])] = r["answer"]
+        if r["type"] == "planning":  # the long question asks the via stops' count or list too
+            kind = "count" if "Number of Via Stops:" in r["question_long"] else "list"
+            answers[(url, r["question_long"])] = route_answer(r["routes"][0], long=kind)
     return answers
 
 
@@ -198,6 +206,7 @@ def test_api_backend_with_correct_canned_answers_scores_full_marks(data, canned,
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["count"] == len(routes) and metrics["overall"]["acc_short"]["mean"] == 1.0
     assert metrics["overall"]["map_score_short"]["mean"] > 10  # a correct route earns +10 on top
+    assert metrics["overall"]["acc_long"]["mean"] == 1.0 and metrics["overall"]["map_score_long"]["mean"] > 10
     asked = [b["messages"][0]["content"][1]["text"] for b in canned.requests[len(plus):]]
     assert sorted(asked) == sorted([r["question"] for r in routes] + [r["question_long"] for r in routes])
     stored = {json.loads(line)["id"]: json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()}
@@ -225,6 +234,66 @@ def test_api_failures_are_recorded_and_scored_wrong(data, canned, tmp_path):
     assert stored[plus[0]["id"]]["status"] == "failed" and "HTTP 400" in stored[plus[0]["id"]]["error"]
 
 
+def api_eval(data, canned, out, *args, benchmark="reasonmap-plus", check=True):
+    return rewardmap("eval", "--data", data, "--benchmark", benchmark, "--api", canned.url, "--api-model", "canned",
+                     "--out", out, *args, check=check)
+
+
+def test_a_run_folder_resumes_only_the_run_it_holds(data, canned, tmp_path):
+    out = tmp_path / "run"
+    api_eval(data, canned, out, "--limit", 3)
+    settings = json.loads((out / "run.json").read_text())
+    assert settings["benchmark"] == "reasonmap-plus" and settings["model"] == "canned"
+    assert settings["data"] == str(data.resolve()) and settings["max_new_tokens"] == 2048
+    written = (out / "predictions.jsonl").read_bytes()
+    asked = len(canned.requests)
+    for args, field in ((("--api-model", "other"), "model"), (("--max-new-tokens", 64), "max_new_tokens"),
+                        (("--benchmark", "reasonmap"), "benchmark")):
+        result = rewardmap("eval", "--data", data, "--benchmark", "reasonmap-plus", "--api", canned.url,
+                           "--api-model", "canned", "--out", out, *args, check=False)
+        one_line_error(result, f"holds a run with {field} = ", "another --out")
+    assert (out / "predictions.jsonl").read_bytes() == written and len(canned.requests) == asked
+    # what changes how, not what, is generated may change; the run goes on
+    result = api_eval(data, canned, out, "--concurrency", 2, "--retries", 1, "--timeout", 30)
+    assert "3 already done" in result.stdout
+
+
+def test_a_training_run_folder_is_not_overwritten(data, canned, tmp_path):
+    run = tmp_path / "train-run"
+    run.mkdir()
+    (run / "recipe.yaml").write_text("name: tiny\n")
+    (run / "report.md").write_text("training report\n")
+    one_line_error(api_eval(data, canned, run, check=False), "training run folder", str(run / "eval"))
+    assert (run / "report.md").read_text() == "training report\n" and not (run / "predictions.jsonl").exists()
+
+
+def test_ctrl_c_stops_with_a_line_and_the_same_command_resumes(data, canned, tmp_path):
+    out = tmp_path / "run"
+    canned.delay = 0.2
+    args = [sys.executable, "-m", "rewardmap", "eval", "--data", str(data), "--benchmark", "reasonmap-plus", "--api",
+            canned.url, "--api-model", "canned", "--out", str(out), "--concurrency", "1"]
+    process = subprocess.Popen(args, env=ENV, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / "predictions.jsonl").exists() or not (out / "predictions.jsonl").read_text():
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130 and "Traceback" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1].startswith("interrupted:") and "run the same command again" in stderr
+    first = [json.loads(line)["id"] for line in (out / "predictions.jsonl").read_text().splitlines()]
+    plus = [r["id"] for r in records_of(data) if r["type"] != "planning"]
+    assert 1 <= len(first) < len(plus) and not (out / "metrics.json").exists()
+    canned.delay = 0
+    result = api_eval(data, canned, out)
+    assert f"{len(first)} already done" in result.stdout
+    ids = [json.loads(line)["id"] for line in (out / "predictions.jsonl").read_text().splitlines()]
+    assert sorted(ids) == sorted(plus)
+
+
 # --- errors --------------------------------------------------------------------------
 
 def one_line_error(result, *words):
@@ -245,6 +314,10 @@ def test_errors_are_one_line(data, tmp_path):
                              check=False), "cannot reach the API")
     one_line_error(rewardmap("eval", "--data", data, "--benchmark", "reasonmap", "--out", tmp_path / "o",
                              check=False), "--model")
+    one_line_error(rewardmap("eval", "--data", data, "--benchmark", "reasonmap", *api, "--retries", -1,
+                             "--out", tmp_path / "o", check=False), "--retries")
+    one_line_error(rewardmap("eval", "--data", data, "--benchmark", "reasonmap", "--model", "m", "--backend", "sglang",
+                             "--out", tmp_path / "o", check=False), "--backend", "sglang")
 
     broken = tmp_path / "broken"
     shutil.copytree(data, broken)
@@ -327,11 +400,12 @@ def test_real_maps_with_canned_correct_answers(real_data, tmp_path):
     rewardmap("data", "build", "--stations", stations, "--maps", maps, "--out", data, "--per-city", 6)
     server = CannedAPI(right_answers(data))
     try:
-        for benchmark, metric in (("reasonmap", "acc_short"), ("reasonmap-plus", "correct")):
+        for benchmark, names in (("reasonmap", ("acc_short", "acc_long")), ("reasonmap-plus", ("correct",))):
             out = tmp_path / benchmark
             rewardmap("eval", "--data", data, "--benchmark", benchmark, "--api", server.url, "--api-model", "m",
                       "--out", out)
             metrics = json.loads((out / "metrics.json").read_text())
-            assert metrics["count"] > 0 and metrics["overall"][metric]["mean"] == 1.0, metrics["overall"]
+            assert metrics["count"] > 0, metrics
+            assert all(metrics["overall"][name]["mean"] == 1.0 for name in names), metrics["overall"]
     finally:
         server.close()

@@ -341,18 +341,23 @@ def evaluate(
     api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env",
                                     help="Environment variable holding the API key."),
     concurrency: int = typer.Option(8, "--concurrency", help="Requests in flight (API)."),
+    timeout: float = typer.Option(300.0, "--timeout", help="Seconds to wait for one answer (API)."),
+    retries: int = typer.Option(6, "--retries", help="Tries after the first on 429, 5xx and dropped connections, "
+                                                     "with exponential backoff (API)."),
     variant: str = typer.Option("reference", "--variant",
                                 help="reference (the released evaluation) or robust (parsing quirks repaired)."),
     max_new_tokens: int = typer.Option(2048, "--max-new-tokens", help="Longest answer, in tokens."),
     batch_size: int = typer.Option(8, "--batch-size", help="Prompts per generate call (local backends)."),
     min_pixels: Optional[int] = typer.Option(None, "--min-pixels", help="Smallest image area given to the model."),
     max_pixels: Optional[int] = typer.Option(None, "--max-pixels", help="Largest image area given to the model."),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help="Weights' dtype (local backends): auto, bfloat16, "
+                                                              "float16 or float32; default: as saved."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Evaluate only the first N records."),
 ):
     """Answer a benchmark's questions with a model (local, vLLM or an API), greedily, then score
     them: RUN/metrics.json holds plain and weighted metrics per type, difficulty and city. A
     re-run resumes: finished records are not asked again, failed ones are."""
-    from .eval.run import APIBackend, check_benchmark, load_benchmark, run_eval
+    from .eval.run import APIBackend, check_benchmark, check_run_folder, load_benchmark, run_eval, run_settings
 
     with _errors():
         check_benchmark(benchmark)
@@ -360,30 +365,43 @@ def evaluate(
             raise InputError("give either --model PATH or --api URL --api-model NAME")
         if api is not None and not api_model:
             raise InputError("--api needs --api-model NAME (the model the server serves)")
+        if api is None and backend not in ("transformers", "vllm"):
+            raise InputError(f"unknown --backend {backend!r}; expected transformers or vllm")
+        if timeout <= 0 or retries < 0:
+            raise InputError(f"--timeout must be positive and --retries at least 0, got {timeout} and {retries}")
+        settings = run_settings(benchmark, data, max_new_tokens=max_new_tokens, **(
+            {"backend": "api", "model": api_model} if api is not None else
+            {"backend": backend, "model": str(Path(model).resolve()) if Path(model).is_dir() else model,
+             "min_pixels": min_pixels, "max_pixels": max_pixels, "dtype": dtype}))
+        check_run_folder(out_dir, settings)  # before loading a model for nothing
         records = load_benchmark(data, benchmark, limit)
         if api is not None:
             from .eval.api import ChatClient
 
-            runner = APIBackend(ChatClient(api, api_model, api_key_env=api_key_env, max_tokens=max_new_tokens),
-                                concurrency)
+            client = ChatClient(api, api_model, api_key_env=api_key_env, max_tokens=max_new_tokens, timeout=timeout,
+                                retries=retries)
+            runner = APIBackend(client, concurrency)
         elif backend == "vllm":
             from .eval.vllm_inputs import VLLMBackend
 
             runner = VLLMBackend(model, batch_size=batch_size, max_new_tokens=max_new_tokens,
                                  min_pixels=min_pixels, max_pixels=max_pixels)
-        elif backend == "transformers":
+        else:
             from transformers.utils import logging as hf_logging
 
             from .eval.local import LocalBackend
 
             hf_logging.disable_progress_bar()  # our progress bar only
-            runner = LocalBackend.from_path(model, min_pixels=min_pixels, max_pixels=max_pixels,
+            runner = LocalBackend.from_path(model, min_pixels=min_pixels, max_pixels=max_pixels, dtype=dtype,
                                             batch_size=batch_size, max_new_tokens=max_new_tokens)
-        else:
-            raise InputError(f"unknown --backend {backend!r}; expected transformers or vllm")
-        with _progress("questions", len(records)) as advance:
-            result = run_eval(data, benchmark, out_dir, runner, variant=variant, records=records,
-                              on_progress=lambda prediction, done, todo: advance())
+        try:
+            with _progress("questions", len(records)) as advance:
+                result = run_eval(data, benchmark, out_dir, runner, variant=variant, records=records,
+                                  settings=settings, on_progress=lambda prediction, done, todo: advance())
+        except KeyboardInterrupt:
+            err.print(f"interrupted: the answers so far are in {out_dir / 'predictions.jsonl'}; run the same "
+                      "command again to go on", highlight=False, soft_wrap=True)
+            raise typer.Exit(130) from None
     out.print(result.describe(), highlight=False, markup=False, soft_wrap=True)
     if result.predictions["failed"]:  # metrics are written, but the run is not complete
         err.print(f"[yellow]warning:[/yellow] {result.predictions['failed']} records failed after all retries and "

@@ -51,9 +51,15 @@ class APIError(Exception):
     """A request that failed for good (after its retries, or a status not worth retrying);
     the message is one line without the key."""
 
-    def __init__(self, message: str, attempts: int):
+    def __init__(self, message: str, attempts: int, unreachable: bool = False):
         super().__init__(message)
         self.attempts = attempts
+        self.unreachable = unreachable  # no server answered (refused, reset, unknown host), not even slowly
+
+
+class ServerGone(InputError):
+    """The server stopped answering mid-run: every request would now wait out its retries,
+    so the run stops (what was stored stays; the same command resumes)."""
 
 
 class _Interrupted(Exception):
@@ -212,13 +218,14 @@ class ChatClient:
         attempts = 0
         while True:
             attempts += 1
-            retry_after = None
+            retry_after, unreachable = None, False
             try:
                 status, headers, data = self._post(body, stop)
             except (OSError, http.client.HTTPException) as e:
                 if stop is not None and stop.is_set():
                     raise _Interrupted from None
                 error, retryable = f"connection to {self.url} failed: {_describe(e)}", True
+                unreachable = not isinstance(e, (socket.timeout, TimeoutError))  # slow is not gone
             else:
                 if status == 200:
                     return self._completion(data, attempts)
@@ -229,7 +236,7 @@ class ChatClient:
                 retry_after = _retry_after(headers) if retryable else None
             if not retryable or attempts > self.retries:
                 tries = f" (after {attempts} attempts)" if attempts > 1 else ""
-                raise APIError(self._redact(error) + tries, attempts)
+                raise APIError(self._redact(error) + tries, attempts, unreachable)
             if retry_after is None:
                 delay = min(self.max_backoff, self.backoff * 2 ** (attempts - 1))
                 delay = delay / 2 + random.uniform(0, delay / 2)  # jitter: spread a burst of retries
@@ -375,6 +382,9 @@ def run_requests(records: Iterable[dict], build_messages: BuildMessages, store: 
 
     Ctrl-C (KeyboardInterrupt) stops the workers, abandons the requests in flight, writes
     the predictions already received, and re-raises; the store stays whole for a re-run.
+    A request that finds no server even after its retries is stored as failed and stops
+    the run the same way with `ServerGone`: the other requests would only wait out their
+    own retries, a minute each, and be stored as failed too.
     """
     started = time.monotonic()
     records = list(records)
@@ -434,13 +444,18 @@ def run_requests(records: Iterable[dict], build_messages: BuildMessages, store: 
                 continue
             if isinstance(item, BaseException):
                 raise item
-            record(item)
-    except KeyboardInterrupt:
+            prediction, gone = item
+            record(prediction)
+            if gone is not None:
+                raise ServerGone(f"the server stopped answering: {gone}; {summary.ok} records answered and {summary.failed} failed in this run, "
+                                 f"{len(todo) - summary.ok - summary.failed} not asked: run the same command "
+                                 "again when the server is back")
+    except (KeyboardInterrupt, ServerGone):
         shut_down()
         while not results.empty():  # finished before the stop: keep them
             item = results.get_nowait()
-            if isinstance(item, dict):
-                store.append(item)
+            if isinstance(item, tuple):
+                store.append(item[0])
         raise
     finally:
         shut_down()
@@ -448,12 +463,14 @@ def run_requests(records: Iterable[dict], build_messages: BuildMessages, store: 
     return summary
 
 
-def _predict(record: dict, build_messages: BuildMessages, client: ChatClient, stop: threading.Event) -> dict:
+def _predict(record: dict, build_messages: BuildMessages, client: ChatClient,
+             stop: threading.Event) -> tuple[dict, str | None]:
+    """The prediction of one record, and the error when it found no server (else None)."""
     started = time.monotonic()
     requests = build_messages(record)
     if not isinstance(requests, Mapping):
         requests = {"response": requests}
-    outputs, attempts, error = {}, 0, None
+    outputs, attempts, error, gone = {}, 0, None, None
     try:
         for name, messages in requests.items():
             completion = client.complete(messages, stop=stop)
@@ -462,8 +479,9 @@ def _predict(record: dict, build_messages: BuildMessages, client: ChatClient, st
     except APIError as e:
         attempts += e.attempts
         outputs, error = {}, str(e)
-    return {"id": record["id"], "status": "failed" if error else "ok", **outputs, "error": error,
-            "attempts": attempts, "seconds": round(time.monotonic() - started, 3)}
+        gone = error if e.unreachable else None
+    return ({"id": record["id"], "status": "failed" if error else "ok", **outputs, "error": error,
+             "attempts": attempts, "seconds": round(time.monotonic() - started, 3)}, gone)
 
 
 # --- helpers -------------------------------------------------------------------------

@@ -1,9 +1,14 @@
 """`rewardmap eval`: answer a benchmark's questions with a model, then score the answers.
 
-A run folder holds `predictions.jsonl` (a `PredictionStore`: one line per finished record,
-written as answers arrive, so a re-run skips what is done), `responses.jsonl` (each record
-with its responses, the input of `evaluate_predictions`), `metrics.json`, and the report
-(`report.html`, self-contained, and `report.md` with `eval_plots/`).
+A run folder holds `run.json` (what produced the predictions: benchmark, data, model,
+generation settings), `predictions.jsonl` (a `PredictionStore`: one line per finished
+record, written as answers arrive, so a re-run skips what is done), `responses.jsonl` (each
+record with its responses, the input of `evaluate_predictions`), `metrics.json`, and the
+report (`report.html`, self-contained, and `report.md` with `eval_plots/`).
+
+A re-run resumes only when `run.json` matches: another model, benchmark, dataset or
+generation setting in the same folder would mix two runs' answers in one score. Settings
+that change how, not what, is generated (concurrency, batch size, retries) may change.
 
 ReasonMap uses the `planning` records and asks each twice: `question` gives
 `response_short`, `question_long` gives `response_long`. ReasonMap-Plus uses the five Plus
@@ -36,6 +41,7 @@ from .route_parse import VARIANTS
 from .store import PredictionStore
 
 BENCHMARK_TYPES = {"reasonmap": (ROUTE_TYPE,), "reasonmap-plus": PLUS_TYPES}
+SETTINGS = "run.json"
 PREDICTIONS = "predictions.jsonl"
 RESPONSES = "responses.jsonl"
 METRICS = "metrics.json"
@@ -84,6 +90,33 @@ def check_image(path: str | os.PathLike) -> None:
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         raise InputError(f"{path}: cannot read the map image ({' '.join(str(e).split()) or type(e).__name__})") \
             from None
+
+
+def run_settings(benchmark: str, data: str | os.PathLike, **generation) -> dict:
+    """What a run folder's predictions depend on: the benchmark, the dataset (its absolute
+    path) and the model and generation settings given (those that are None are left out)."""
+    return {"benchmark": benchmark, "data": str(Path(data).resolve()),
+            **{k: v for k, v in generation.items() if v is not None}}
+
+
+def check_run_folder(out: Path, settings: dict | None) -> None:
+    """An InputError unless OUT can hold this run: a new folder, or one holding the same run."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder")
+    if (out / "recipe.yaml").exists():  # its report.md would be overwritten
+        raise InputError(f"{out}: is a training run folder; evaluate into a folder of its own, "
+                         f"such as --out {out / 'eval'}")
+    answered = out / PREDICTIONS
+    if settings is None or not (out / SETTINGS).exists() or not answered.exists() or not answered.stat().st_size:
+        return  # nothing answered yet: any settings may start the run
+    try:
+        before = json.loads((out / SETTINGS).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise InputError(f"{out / SETTINGS}: unreadable ({e}); remove it to resume with these settings") from None
+    for key in sorted(set(before) | set(settings)):
+        if before.get(key) != settings.get(key):
+            raise InputError(f"{out} holds a run with {key} = {before.get(key)!r}, not {settings.get(key)!r}; "
+                             "resume with the same settings, or give another --out")
 
 
 def requests_for(benchmark: str) -> Callable[[dict], dict[str, str]]:
@@ -136,20 +169,26 @@ class EvalResult:
 
 def run_eval(data: str | os.PathLike, benchmark: str, out: str | os.PathLike, backend, *,
              variant: str = "reference", limit: int | None = None,
-             on_progress: Progress | None = None, records: list[dict] | None = None) -> EvalResult:
+             on_progress: Progress | None = None, records: list[dict] | None = None,
+             settings: dict | None = None) -> EvalResult:
     """Answer every pending record with BACKEND into OUT/predictions.jsonl, then score all
-    of them into OUT/responses.jsonl and OUT/metrics.json."""
+    of them into OUT/responses.jsonl and OUT/metrics.json.
+
+    `settings`: what identifies the predictions (`run_settings`), kept in OUT/run.json; a
+    folder holding another run's settings is refused before anything is asked."""
     check_benchmark(benchmark)
     if variant not in VARIANTS:
         raise InputError(f"unknown variant {variant!r}; expected one of {', '.join(VARIANTS)}")
     if records is None:
         records = load_benchmark(data, benchmark, limit)
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: exists and is not a folder")
+    check_run_folder(out, None)
     out.mkdir(parents=True, exist_ok=True)
     requests = requests_for(benchmark)
     with PredictionStore(out / PREDICTIONS) as store:
+        check_run_folder(out, settings)  # under the store's lock: nobody writes between check and write
+        if settings is not None:  # the same run, or none answered yet
+            write_bytes_atomic(out / SETTINGS, (json.dumps(settings, indent=2) + "\n").encode("utf-8"))
         summary = backend.run(records, requests, store, on_progress)
         predictions = {p["id"]: p for p in store.records()}
     return score_run(records, predictions, benchmark, out, variant, summary, data)
