@@ -384,8 +384,8 @@ def evaluate(
         elif backend == "vllm":
             from .eval.vllm_inputs import VLLMBackend
 
-            runner = VLLMBackend(model, batch_size=batch_size, max_new_tokens=max_new_tokens,
-                                 min_pixels=min_pixels, max_pixels=max_pixels)
+            runner = VLLMBackend.from_path(model, batch_size=batch_size, max_new_tokens=max_new_tokens,
+                                           min_pixels=min_pixels, max_pixels=max_pixels, dtype=dtype)
         else:
             from transformers.utils import logging as hf_logging
 

@@ -4,10 +4,16 @@ Each request is one user turn, the map image then the question, through the proc
 chat template (with its default system text, nothing added). The raw output is kept whole,
 thinking included; the answer is what follows the last end-of-thinking tag
 (`rewards.text.final_answer`). Predictions are written to the store after each batch.
+
+A batch that runs out of GPU memory is halved (recursively) instead of failing: the backend
+lowers its `batch_size` to the half, says so once, and keeps it for the rest of the run,
+so later batches do not run out again. Only a single prompt that runs out of memory on its
+own fails; its record is stored as failed with the error, and the rest of the batch is kept.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -18,6 +24,21 @@ from .api import RunSummary
 from .store import PredictionStore
 
 DEFAULT_MAX_NEW_TOKENS = 2048
+DTYPES = ("auto", "bfloat16", "float16", "float32")  # what `load_model(dtype=...)` accepts
+
+log = logging.getLogger(__name__)
+
+
+def one_line(error: BaseException) -> str:
+    """An exception as one short line, as predictions store it."""
+    return " ".join(f"{type(error).__name__}: {error}".split())[:500]
+
+
+def check_dtype(dtype: str | None) -> str | None:
+    """DTYPE when it is None or one of `DTYPES`, else a one-line InputError."""
+    if dtype is not None and dtype not in DTYPES:
+        raise InputError(f"unknown --dtype {dtype!r}; expected one of {', '.join(DTYPES)}")
+    return dtype
 
 
 def load_model(path: str | os.PathLike, *, min_pixels: int | None = None, max_pixels: int | None = None,
@@ -26,8 +47,9 @@ def load_model(path: str | os.PathLike, *, min_pixels: int | None = None, max_pi
     """(model, processor) from a model folder or Hub id; one-line InputError when it cannot load.
 
     `device`: None puts the model on the GPU when there is one; "cpu" leaves it where it
-    loads (a Trainer places it itself).
+    loads (a Trainer places it itself). `dtype`: one of `DTYPES` (None: transformers' default).
     """
+    check_dtype(dtype)  # before the imports and the download: a typo fails at once
     import torch
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
@@ -66,7 +88,8 @@ def open_image(path: str):
 
 
 class LocalBackend:
-    """Greedy decoding with transformers; `batch_size` prompts per `generate` call."""
+    """Greedy decoding with transformers; at most `batch_size` prompts per `generate` call
+    (lowered for the rest of the run when a batch runs out of GPU memory)."""
 
     def __init__(self, model, processor, *, batch_size: int = 8, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS):
         if batch_size < 1:
@@ -83,7 +106,8 @@ class LocalBackend:
         return cls(model, processor, **kwargs)
 
     def generate(self, items: Sequence[tuple[str, str]]) -> list[str]:
-        """Raw greedy outputs of (image path, question) pairs, in order, special tokens dropped."""
+        """Raw greedy outputs of (image path, question) pairs, in order, special tokens dropped;
+        one `model.generate` call over all of them (no splitting: see `generate_split`)."""
         import torch
 
         self.calls += 1
@@ -103,9 +127,46 @@ class LocalBackend:
         finally:
             tokenizer.padding_side = padding_side
 
+    def generate_split(self, items: Sequence[tuple[str, str]]) -> list[str | BaseException]:
+        """The outputs of ITEMS, in order, in `generate` calls of at most `batch_size` prompts;
+        a call that runs out of GPU memory is halved (and `batch_size` lowered to the half).
+        A prompt that runs out of memory alone gives its `OutOfMemoryError` instead of a text;
+        any other exception propagates."""
+        before = self.batch_size
+        try:
+            return self._split(list(items))
+        finally:
+            if self.batch_size < before:  # one line per lowering, not one per halving
+                log.warning("out of GPU memory: batch size lowered to %d prompts", self.batch_size)
+
+    def _split(self, items: list[tuple[str, str]]) -> list[str | BaseException]:
+        import torch
+
+        out: list[str | BaseException] = []
+        while len(out) < len(items):  # `batch_size` may shrink on the way: re-read it per chunk
+            chunk = items[len(out):len(out) + self.batch_size]
+            try:
+                out.extend(self.generate(chunk))
+                continue
+            except torch.cuda.OutOfMemoryError as e:
+                # Drop the traceback: its frames hold the batch's tensors, which must be freed.
+                error = e.with_traceback(None)
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            if len(chunk) == 1:
+                out.append(error)
+            else:
+                self.batch_size = min(self.batch_size, (len(chunk) + 1) // 2)
+                out.extend(self._split(chunk))
+        return out
+
     def run(self, records: list[dict], requests: Callable[[dict], dict[str, str]], store: PredictionStore,
             on_progress: Callable[[dict, int, int], None] | None = None) -> RunSummary:
-        """Answer the records the store has not finished; store each batch as it completes."""
+        """Answer the records the store has not finished; store each batch as it completes.
+
+        A record is stored once all its prompts are answered; it fails when one of them ran
+        out of memory alone, or the batch's generation raised (the whole batch fails then).
+        KeyboardInterrupt propagates; what was stored stays."""
         import torch
 
         started = time.monotonic()
@@ -118,20 +179,22 @@ class LocalBackend:
             nonlocal done
             items = [(r["figure"], text) for r, named in batch for text in named.values()]
             t0 = time.monotonic()
-            error = None
+            batch_error = None
             try:
-                outputs = iter(self.generate(items))
+                outputs = iter(self.generate_split(items))
             except (RuntimeError, ValueError, OSError, torch.cuda.OutOfMemoryError) as e:
-                error = " ".join(f"{type(e).__name__}: {e}".split())[:500]
+                batch_error = one_line(e)
             seconds = round((time.monotonic() - t0) / len(batch), 3)
             for record, named in batch:
+                answers = {} if batch_error else {name: next(outputs) for name in named}
+                error = batch_error or next((one_line(a) for a in answers.values() if isinstance(a, BaseException)),
+                                            None)
                 if error:
                     prediction = {"id": record["id"], "status": "failed", "error": error, "attempts": 1,
                                   "seconds": seconds}
                 else:
                     prediction = {"id": record["id"], "status": "ok"}
-                    for name in named:
-                        raw = next(outputs)
+                    for name, raw in answers.items():
                         prediction[name], prediction[f"{name}_raw"] = final_answer(raw), raw
                     prediction.update(error=None, attempts=1, seconds=seconds)
                 store.append(prediction)
@@ -144,6 +207,7 @@ class LocalBackend:
 
         for record in todo:
             named = requests(record)
+            # `batch_size` as it is now: lowered after running out of memory
             if batch and sum(len(n) for _, n in batch) + len(named) > self.batch_size:
                 flush()
             batch.append((record, named))

@@ -4,6 +4,11 @@
 A request is `{"prompt": <the processor's chat template applied to one user turn, image
 then question>, "multi_modal_data": {"image": <PIL image>}}`, which `LLM.generate` takes
 as it is; sampling is greedy (`temperature=0`) with `max_tokens` new tokens.
+
+`VLLMBackend.from_path` builds the engine; `VLLMBackend(processor, llm, sampling)` takes any
+object with vLLM's `generate(prompts, sampling, use_tqdm=False)` (the tests pass a fake one).
+A `generate` call that raises stores its chunk's records as failed (tried again on the next
+run) instead of stopping the run; vLLM manages GPU memory itself, so there is no splitting.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Callable
 from ..errors import InputError
 from ..rewards.text import final_answer
 from .api import RunSummary
-from .local import DEFAULT_MAX_NEW_TOKENS, open_image, prompt_text
+from .local import DEFAULT_MAX_NEW_TOKENS, check_dtype, one_line, open_image, prompt_text
 from .store import PredictionStore
 
 
@@ -30,8 +35,9 @@ def sampling_kwargs(max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS) -> dict:
 
 
 def engine_kwargs(model: str, *, min_pixels: int | None = None, max_pixels: int | None = None,
-                  max_model_len: int | None = None) -> dict:
-    """Keyword arguments of `vllm.LLM`: one image per prompt, image size bounds passed to the processor.
+                  max_model_len: int | None = None, dtype: str | None = None) -> dict:
+    """Keyword arguments of `vllm.LLM`: one image per prompt, image size bounds passed to the
+    processor, and `dtype` (one of `local.DTYPES`) when given.
 
     >>> engine_kwargs("m", max_pixels=100)
     {'model': 'm', 'limit_mm_per_prompt': {'image': 1}, 'mm_processor_kwargs': {'max_pixels': 100}}
@@ -42,6 +48,8 @@ def engine_kwargs(model: str, *, min_pixels: int | None = None, max_pixels: int 
         kwargs["mm_processor_kwargs"] = pixels
     if max_model_len is not None:
         kwargs["max_model_len"] = max_model_len
+    if check_dtype(dtype) is not None:
+        kwargs["dtype"] = dtype
     return kwargs
 
 
@@ -67,10 +75,26 @@ def build_requests(processor, records: list[dict], requests: Callable[[dict], di
 
 
 class VLLMBackend:
-    """Offline vLLM generation; `batch_size` records per `LLM.generate` call (stored after each)."""
+    """Offline vLLM generation; `batch_size` records per `llm.generate` call (stored after each).
 
-    def __init__(self, model: str, *, batch_size: int = 64, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
-                 min_pixels: int | None = None, max_pixels: int | None = None):
+    `llm`: a `vllm.LLM`, or anything with its `generate(prompts, sampling, use_tqdm=False)`
+    returning one object with `.outputs[0].text` per prompt; `sampling`: what it takes as
+    sampling settings. `from_path` builds both from a model folder or Hub id.
+    """
+
+    def __init__(self, processor, llm, sampling, *, batch_size: int = 64):
+        if batch_size < 1:
+            raise InputError(f"--batch-size must be at least 1, got {batch_size}")
+        self.processor, self.llm, self.sampling, self.batch_size = processor, llm, sampling, batch_size
+        self.calls = 0  # generate calls (what a resumed run should not repeat)
+
+    @classmethod
+    def from_path(cls, model: str, *, batch_size: int = 64, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+                  min_pixels: int | None = None, max_pixels: int | None = None,
+                  dtype: str | None = None) -> VLLMBackend:
+        """The engine and processor of MODEL; a one-line InputError when vllm is missing."""
+        sampling = sampling_kwargs(max_new_tokens)  # bad settings fail before the slow engine start
+        engine = engine_kwargs(model, min_pixels=min_pixels, max_pixels=max_pixels, dtype=dtype)
         try:
             import vllm
         except ImportError:
@@ -80,31 +104,44 @@ class VLLMBackend:
 
         from ..train import tiny  # noqa: F401
 
-        self.batch_size = batch_size
-        self.sampling = vllm.SamplingParams(**sampling_kwargs(max_new_tokens))
         pixels = {k: v for k, v in (("min_pixels", min_pixels), ("max_pixels", max_pixels)) if v is not None}
-        self.processor = AutoProcessor.from_pretrained(str(model), **pixels)
-        self.llm = vllm.LLM(**engine_kwargs(model, min_pixels=min_pixels, max_pixels=max_pixels))
+        processor = AutoProcessor.from_pretrained(str(model), **pixels)
+        return cls(processor, vllm.LLM(**engine), vllm.SamplingParams(**sampling), batch_size=batch_size)
 
     def run(self, records: list[dict], requests: Callable[[dict], dict[str, str]], store: PredictionStore,
             on_progress: Callable[[dict, int, int], None] | None = None) -> RunSummary:
+        """Answer the records the store has not finished, `batch_size` records per call; a
+        call that raises (any Exception) stores its records as failed and the run goes on."""
         started = time.monotonic()
         todo = store.pending(records)
         summary = RunSummary(total=len(records), skipped=len(records) - len(todo))
+        done = 0
         for start in range(0, len(todo), self.batch_size):
             chunk = todo[start:start + self.batch_size]
             prompts, keys = build_requests(self.processor, chunk, requests)
-            outputs = self.llm.generate(prompts, self.sampling, use_tqdm=False)
-            by_id: dict = {}
-            for (record, name), output in zip(keys, outputs, strict=True):
-                raw = output.outputs[0].text
-                by_id.setdefault(record["id"], {"id": record["id"], "status": "ok"}).update(
-                    {name: final_answer(raw), f"{name}_raw": raw})
+            t0 = time.monotonic()
+            by_id: dict = {record["id"]: {"id": record["id"], "status": "ok"} for record in chunk}
+            error = None
+            try:
+                self.calls += 1
+                outputs = self.llm.generate(prompts, self.sampling, use_tqdm=False)
+                for (record, name), output in zip(keys, outputs, strict=True):
+                    raw = output.outputs[0].text
+                    by_id[record["id"]].update({name: final_answer(raw), f"{name}_raw": raw})
+            except Exception as e:  # an engine error fails this chunk, not the run (KeyboardInterrupt passes)
+                error = one_line(e)
+            seconds = round((time.monotonic() - t0) / len(chunk), 3)
             for record in chunk:
-                prediction = {**by_id[record["id"]], "error": None, "attempts": 1}
+                if error:
+                    prediction = {"id": record["id"], "status": "failed", "error": error, "attempts": 1,
+                                  "seconds": seconds}
+                else:
+                    prediction = {**by_id[record["id"]], "error": None, "attempts": 1, "seconds": seconds}
                 store.append(prediction)
-                summary.ok += 1
+                summary.ok += not error
+                summary.failed += bool(error)
+                done += 1
                 if on_progress:
-                    on_progress(prediction, summary.ok, len(todo))
+                    on_progress(prediction, done, len(todo))
         summary.seconds = time.monotonic() - started
         return summary
