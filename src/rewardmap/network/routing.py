@@ -13,10 +13,12 @@ from __future__ import annotations
 import itertools
 from dataclasses import asdict, dataclass
 from functools import cached_property
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from .network import Network
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class Router:
 
     @cached_property
     def line_graph(self) -> nx.Graph:
+        import networkx as nx  # here, not at the top: a quarter second of every command's start
+
         g = nx.Graph()
         g.add_nodes_from(self.network.lines)
         for station in self.network.transfer_stations:
@@ -69,7 +73,9 @@ class Router:
 
     @cached_property
     def line_distance(self) -> dict[str, dict[str, int]]:
-        return dict(nx.all_pairs_shortest_path_length(self.line_graph))
+        from networkx import all_pairs_shortest_path_length
+
+        return dict(all_pairs_shortest_path_length(self.line_graph))
 
     def transfers(self, a: str, b: str) -> int | None:
         """Fewest transfers from a to b; None when b cannot be reached."""
@@ -95,13 +101,15 @@ class Router:
         t = self.transfers(a, b)
         if t is None:
             return []
+        from networkx import all_shortest_paths
+
         found: list[tuple[tuple[str, str, str], ...]] = []  # (line, dep, arr) per section
         best = None
         for la in self.network.lines_through(a):
             for lb in self.network.lines_through(b):
                 if self.line_distance[la].get(lb) != t:
                     continue
-                for seq in nx.all_shortest_paths(self.line_graph, la, lb):
+                for seq in all_shortest_paths(self.line_graph, la, lb):
                     cost, rides = self._best_rides(seq, a, b)
                     if best is None or cost < best:
                         best, found = cost, []

@@ -10,6 +10,7 @@ form, which is what the format reward pays for.
 from __future__ import annotations
 
 import random
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -28,6 +29,10 @@ def load_records(folder: str | Path) -> list[dict]:
     path = root / "questions.jsonl"
     if not path.is_file():
         raise InputError(f"{root}: no questions.jsonl (is this a dataset folder? `rewardmap data synth` makes one)")
+    # A dataset names a few maps and station files thousands of times: look each up once
+    # (resolving every line's paths was most of the time a resumed evaluation takes to start).
+    absolute = lru_cache(maxsize=None)(lambda relative: str((root / relative).resolve()))
+    exists = lru_cache(maxsize=None)(lambda relative: (root / relative).is_file())
     records = []
     for lineno, record in read_jsonl(path):
         if record.get("type") not in QUESTION_TYPES:
@@ -36,10 +41,10 @@ def load_records(folder: str | Path) -> list[dict]:
         if not isinstance(record.get("question"), str):
             raise InputError(f"{where(path, lineno, 'question')}: expected the question text")
         figure = record.get("figure")
-        if not isinstance(figure, str) or not (root / figure).is_file():
+        if not isinstance(figure, str) or not exists(figure):
             raise InputError(f"{where(path, lineno, 'figure')}: map image {figure!r} not found under {root}")
-        records.append({**record, "figure": str((root / figure).resolve()),
-                        "json": str((root / record["json"]).resolve()) if isinstance(record.get("json"), str)
+        records.append({**record, "figure": absolute(figure),
+                        "json": absolute(record["json"]) if isinstance(record.get("json"), str)
                         else record.get("json")})
     if not records:
         raise InputError(f"{path}: no records")
