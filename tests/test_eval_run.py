@@ -8,21 +8,17 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from canned import CannedAPI, right_answers
 from commands import ENV, ROOT, rewardmap, synth_data, tiny_model
 
 from rewardmap.errors import InputError
-from rewardmap.eval.api import image_data_url
 from rewardmap.eval.local import LocalBackend, prompt_text
 from rewardmap.eval.run import load_benchmark, run_eval
-from rewardmap.questions.prompts import route_answer
 from rewardmap.eval.vllm_inputs import build_request, build_requests, engine_kwargs, sampling_kwargs
-from rewardmap.train.data import target_text
 
 
 @pytest.fixture(scope="module")
@@ -120,64 +116,6 @@ def test_generation_failures_are_recorded_scored_wrong_and_retried(data, model, 
 
 
 # --- API backend ---------------------------------------------------------------------
-
-class CannedAPI:
-    """Answers each (map, question) with a canned text; `fail` questions get HTTP 400."""
-
-    def __init__(self, answers: dict[tuple[str, str], str]):
-        self.answers, self.fail, self.requests = answers, set(), []
-        self.delay = 0.0  # seconds before each answer
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                self._send(200, {"object": "list", "data": [{"id": "canned"}]})
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                image, text = body["messages"][-1]["content"]
-                api.requests.append(body)
-                if text["text"] in api.fail:
-                    return self._send(400, {"error": {"message": "bad request"}})
-                time.sleep(api.delay)
-                content = "<think>looking</think>" + api.answers[(image["image_url"]["url"], text["text"])]
-                self._send(200, {"choices": [{"index": 0, "finish_reason": "stop",
-                                              "message": {"role": "assistant", "content": content}}]})
-
-            def _send(self, status, obj):
-                data = json.dumps(obj).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def right_answers(data) -> dict:
-    """(map data URL, question) -> the right answer in the requested form."""
-    answers = {}
-    for r in records_of(data):
-        url = image_data_url(data / r["figure"])
-        answers[(url, r["question"])] = target_text(r)
-        if r["type"] == "planning":  # the long question asks the via stops' count or list too
-            kind = "count" if "Number of Via Stops:" in r["question_long"] else "list"
-            answers[(url, r["question_long"])] = route_answer(r["routes"][0], long=kind)
-    return answers
-
 
 @pytest.fixture
 def canned(data):

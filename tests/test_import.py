@@ -402,3 +402,33 @@ def test_built_records_survive_a_round_trip_through_the_official_plus_format(tmp
             "question_transfer_count", "difficulty_question")
     assert [{k: r.get(k) for k in keep} for r in imported] == [{k: r.get(k) for k in keep} for r in originals]
     assert check_dataset(out).ok
+
+
+def test_imported_official_data_is_evaluated_end_to_end(tmp_path, plus_saved):
+    """ReasonMap (parquet) and ReasonMap-Plus (save_to_disk) as published -> `data import` ->
+    `rewardmap eval` against a server giving the right answers: full marks on both."""
+    from canned import CannedAPI, right_answers
+    from commands import rewardmap
+
+    snapshot = tmp_path / "reasonmap"
+    (snapshot / "data").mkdir(parents=True)
+    rows = [route_row("tinyville", b64(image("red")), TINYVILLE,
+                      {"plan_a": plan(("Line 1", "Alpha Station", "Gamma Station", 1, ["Beta Station"]))},
+                      station_2="Gamma Station", question_long="Long question, Number of Via Stops: n"),
+            route_row("otherton", b64(image("blue")), OTHERTON,
+                      {"plan_a": plan(("Red Line", "North", "Centre", 0, []), ("Blue Line", "Centre", "East", 0, []))},
+                      station_1="North", station_2="East")]
+    datasets.Dataset.from_list(rows).to_parquet(snapshot / "data/reasonmap-1008-test.parquet")
+    for source, benchmark, count, names in ((snapshot, "reasonmap", 2, ("acc_short", "acc_long")),
+                                           (plus_saved, "reasonmap-plus", 6, ("correct",))):
+        data = tmp_path / f"{benchmark}-data"
+        rewardmap("data", "import", source, "--out", data)
+        server = CannedAPI(right_answers(data))
+        try:
+            rewardmap("eval", "--data", data, "--benchmark", benchmark, "--api", server.url, "--api-model", "m",
+                      "--out", tmp_path / f"{benchmark}-run")
+        finally:
+            server.close()
+        metrics = json.loads((tmp_path / f"{benchmark}-run" / "metrics.json").read_text())
+        assert metrics["count"] == count and len(server.requests) == count * len(names), metrics
+        assert all(metrics["overall"][name]["mean"] == 1.0 for name in names), metrics["overall"]
