@@ -251,3 +251,17 @@ def test_vllm_from_path_without_vllm_is_a_one_line_input_error(model, monkeypatc
                             "or serve the model and use --api")
     with pytest.raises(InputError, match="bf16"):
         VLLMBackend.from_path(str(model), dtype="bf16")
+
+
+def test_training_held_out_answers_split_a_batch_out_of_memory(data, model):
+    from rewardmap.train.heldout import generate_answers
+
+    records = load_benchmark(data, "reasonmap-plus", limit=6)
+    backend = backend_of(model)
+    expected = generate_answers(backend.model, backend.processor, records, batch_size=2, max_new_tokens=4)
+    called = oom_above(backend, 2)
+    got = generate_answers(backend.model, backend.processor, records, batch_size=4, max_new_tokens=4)
+    assert got == expected and called[:2] == [4, 2] and max(called[1:]) == 2
+
+    called = oom_above(backend, 0)  # nothing fits: every answer is empty (scored as wrong), no crash
+    assert generate_answers(backend.model, backend.processor, records[:2], batch_size=2, max_new_tokens=4) == ["", ""]

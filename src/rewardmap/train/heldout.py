@@ -17,7 +17,9 @@ from ..rewards.adapters import score_record
 def generate_answers(model, processor, records: Sequence[dict], *, batch_size: int = 8, max_new_tokens: int = 256,
                      on_batch: Callable[[int], None] | None = None) -> list[str]:
     """Greedy answers, one per record, in order, as `rewardmap eval` generates them (the map,
-    then the question; the image placeholder suppressed, as sampling does in training)."""
+    then the question; the image placeholder suppressed, as sampling does in training).
+    A batch out of GPU memory is split as `rewardmap eval` splits it; a question that does
+    not fit even alone gets the empty answer, scored as wrong."""
     from ..eval.local import LocalBackend
 
     model.eval()
@@ -25,7 +27,8 @@ def generate_answers(model, processor, records: Sequence[dict], *, batch_size: i
     answers: list[str] = []
     for start in range(0, len(records), batch_size):
         batch = records[start:start + batch_size]
-        answers.extend(backend.generate([(r["figure"], r["question"]) for r in batch]))
+        outputs = backend.generate_split([(r["figure"], r["question"]) for r in batch])
+        answers.extend(o if isinstance(o, str) else "" for o in outputs)
         if on_batch:
             on_batch(len(batch))
     return answers
