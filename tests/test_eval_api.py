@@ -361,6 +361,15 @@ def test_a_server_that_dies_mid_run_stops_the_run_at_once_and_the_run_resumes(ap
     assert sorted(r["id"] for r in lines(path) if r["status"] == "ok") == list(range(30))
 
 
+def test_a_request_the_server_keeps_dropping_fails_alone_without_stopping_the_run(api, records, tmp_path):
+    api.plan = {"q3": ["drop"] * 10}  # a server that crashes on one input is still there for the others
+    with PredictionStore(tmp_path / "p.jsonl") as store:
+        summary = run_requests(records[:8], plus_messages, store, client_for(api, retries=2), concurrency=2)
+    assert (summary.ok, summary.failed) == (7, 1)
+    [failed] = [r for r in lines(tmp_path / "p.jsonl") if r["status"] == "failed"]
+    assert failed["id"] == 3 and "closed the connection" in failed["error"]
+
+
 def test_a_refused_key_fails_fast_naming_the_variable_not_the_key(api, records, tmp_path, monkeypatch):
     monkeypatch.setenv("EVAL_KEY", KEY)
     api.models_status = 401

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import errno
 import http.client
 import json
 import os
@@ -54,7 +55,7 @@ class APIError(Exception):
     def __init__(self, message: str, attempts: int, unreachable: bool = False):
         super().__init__(message)
         self.attempts = attempts
-        self.unreachable = unreachable  # no server answered (refused, reset, unknown host), not even slowly
+        self.unreachable = unreachable  # the last try found no server (`_no_server`)
 
 
 class ServerGone(InputError):
@@ -225,7 +226,7 @@ class ChatClient:
                 if stop is not None and stop.is_set():
                     raise _Interrupted from None
                 error, retryable = f"connection to {self.url} failed: {_describe(e)}", True
-                unreachable = not isinstance(e, (socket.timeout, TimeoutError))  # slow is not gone
+                unreachable = _no_server(e)
             else:
                 if status == 200:
                     return self._completion(data, attempts)
@@ -447,8 +448,9 @@ def run_requests(records: Iterable[dict], build_messages: BuildMessages, store: 
             prediction, gone = item
             record(prediction)
             if gone is not None:
-                raise ServerGone(f"the server stopped answering: {gone}; {summary.ok} records answered and {summary.failed} failed in this run, "
-                                 f"{len(todo) - summary.ok - summary.failed} not asked: run the same command "
+                left = len(todo) - summary.ok - summary.failed
+                raise ServerGone(f"the server stopped answering: {gone}; {summary.ok} records answered and "
+                                 f"{summary.failed} failed in this run, {left} not asked: run the same command "
                                  "again when the server is back")
     except (KeyboardInterrupt, ServerGone):
         shut_down()
@@ -493,6 +495,14 @@ def _describe(e: BaseException) -> str:
     elif isinstance(e, http.client.RemoteDisconnected):
         text = "the server closed the connection without answering"
     return " ".join(f"{type(e).__name__}: {text}".split())
+
+
+def _no_server(e: BaseException) -> bool:
+    """Whether a failed request found no server at all (refused, unknown host, no route),
+    as opposed to a slow one or one that dropped this request (which may be the request's
+    own fault: a server that crashes on one input must not stop the whole run)."""
+    return isinstance(e, (ConnectionRefusedError, socket.gaierror)) or \
+        getattr(e, "errno", None) in (errno.EHOSTUNREACH, errno.ENETUNREACH)
 
 
 def _snippet(data: bytes, limit: int = 200) -> str:
