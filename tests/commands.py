@@ -37,3 +37,27 @@ def tiny_model(data: Path, folder: Path) -> Path:
     model, processor = tiny.build_tiny_model(question_texts(records) + [r.get("question_long") or ""
                                                                        for r in records])
     return tiny.save_tiny(model, processor, folder)
+
+
+def real_questions(real: Path, folder: Path, cities: int = 2, per_city: int = 6) -> Path:
+    """A dataset built by `data build` from the first CITIES real cities that have both a
+    station file and a map under REAL (the ReasonMap files beside the checkout)."""
+    import shutil
+
+    import pytest
+
+    picked = folder.parent / f"{folder.name}-sources"
+    found = 0
+    for station in sorted((real / "stations").glob("*/*.json")):
+        image = next(iter(sorted((real / "maps" / station.parent.name).glob(station.stem + ".*"))), None)
+        if image is None or found >= cities:
+            continue
+        for source, kind in ((station, "stations"), (image, "maps")):
+            (picked / kind / station.parent.name).mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, picked / kind / station.parent.name / source.name)
+        found += 1
+    if not found:
+        pytest.skip("no real city with both a station file and a map")
+    rewardmap("data", "build", "--stations", picked / "stations", "--maps", picked / "maps", "--out", folder,
+              "--per-city", per_city)
+    return folder

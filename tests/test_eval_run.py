@@ -13,12 +13,17 @@ from pathlib import Path
 
 import pytest
 from canned import CannedAPI, right_answers
-from commands import ENV, ROOT, rewardmap, synth_data, tiny_model
+from commands import ENV, ROOT, real_questions, rewardmap, synth_data, tiny_model
 
 from rewardmap.errors import InputError
 from rewardmap.eval.local import LocalBackend, prompt_text
 from rewardmap.eval.run import load_benchmark, run_eval
-from rewardmap.eval.vllm_inputs import build_request, build_requests, engine_kwargs, sampling_kwargs
+from rewardmap.eval.vllm_inputs import (
+    build_request,
+    build_requests,
+    engine_kwargs,
+    sampling_kwargs,
+)
 
 
 @pytest.fixture(scope="module")
@@ -320,22 +325,7 @@ def test_vllm_requests_and_sampling(data, model):
 # --- real ReasonMap files ------------------------------------------------------------
 
 def test_real_maps_with_canned_correct_answers(real_data, tmp_path):
-    stations, maps = tmp_path / "stations", tmp_path / "maps"
-    picked = 0
-    for country in sorted(p for p in (real_data / "stations").iterdir() if p.is_dir()):
-        for station in sorted(country.glob("*.json")):
-            image = next(iter(sorted((real_data / "maps" / country.name).glob(station.stem + ".*"))), None)
-            if image is None or picked >= 2:
-                continue
-            (stations / country.name).mkdir(parents=True, exist_ok=True)
-            (maps / country.name).mkdir(parents=True, exist_ok=True)
-            shutil.copy(station, stations / country.name / station.name)
-            shutil.copy(image, maps / country.name / image.name)
-            picked += 1
-    if not picked:
-        pytest.skip("no city with both a station file and a map")
-    data = tmp_path / "data"
-    rewardmap("data", "build", "--stations", stations, "--maps", maps, "--out", data, "--per-city", 6)
+    data = real_questions(real_data, tmp_path / "data")
     server = CannedAPI(right_answers(data))
     try:
         for benchmark, names in (("reasonmap", ("acc_short", "acc_long")), ("reasonmap-plus", ("correct",))):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from commands import ENV, ROOT, rewardmap
+from commands import ENV, ROOT, real_questions, rewardmap
 from safetensors.torch import load_file
 
 from rewardmap.curriculum import PRESETS
@@ -102,6 +102,21 @@ def test_train_merge_eval_end_to_end(run, tmp_path):
     stored = {json.loads(line)["id"]: json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()}
     trained = json.loads((run / "eval_after.json").read_text())["answers"]
     assert trained and all(stored[a["id"]]["response_raw"] == a["answer"] for a in trained)
+
+
+def test_the_merged_model_answers_questions_on_real_maps(run, real_data, tmp_path):
+    """Train -> merge -> eval on questions built from real station files and maps: every
+    question answered (the tiny model knows none of these words), scored, reported."""
+    data = real_questions(real_data, tmp_path / "real")
+    merged = tmp_path / "merged"
+    rewardmap("merge", str(run), "--out", str(merged))
+    for benchmark, metric in (("reasonmap", "acc_short"), ("reasonmap-plus", "correct")):
+        out = tmp_path / benchmark
+        rewardmap("eval", "--data", data, "--benchmark", benchmark, "--model", merged, "--out", out,
+                  "--max-new-tokens", 8, "--limit", 4)
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert metrics["count"] == 4 and metrics["predictions"] == {"ok": 4, "failed": 0}, metrics
+        assert metric in metrics["overall"] and (out / "report.html").is_file()
 
 
 def test_lora_run_merges_into_full_weights(tmp_path):
