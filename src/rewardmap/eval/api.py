@@ -363,6 +363,18 @@ class RunSummary:
     failed: int = 0
     seconds: float = 0.0
 
+    def record(self, prediction: dict, store: PredictionStore, todo: int,
+               on_progress: Callable[[dict, int, int], None] | None = None) -> None:
+        """Store PREDICTION, count it, and report progress (done of TODO): every backend's
+        last step for each record."""
+        store.append(prediction)
+        if prediction["status"] == "ok":
+            self.ok += 1
+        else:
+            self.failed += 1
+        if on_progress is not None:
+            on_progress(prediction, self.ok + self.failed, todo)
+
 
 BuildMessages = Callable[[dict], "list[dict] | Mapping[str, list[dict]]"]
 
@@ -418,15 +430,6 @@ def run_requests(records: Iterable[dict], build_messages: BuildMessages, store: 
     threads = [threading.Thread(target=worker, name=f"rewardmap-api-{i}", daemon=True)
                for i in range(min(concurrency, len(todo)))]
 
-    def record(prediction: dict) -> None:
-        store.append(prediction)
-        if prediction["status"] == "ok":
-            summary.ok += 1
-        else:
-            summary.failed += 1
-        if on_progress is not None:
-            on_progress(prediction, summary.ok + summary.failed, len(todo))
-
     def shut_down() -> None:
         stop.set()
         client.close()
@@ -446,7 +449,7 @@ def run_requests(records: Iterable[dict], build_messages: BuildMessages, store: 
             if isinstance(item, BaseException):
                 raise item
             prediction, gone = item
-            record(prediction)
+            summary.record(prediction, store, len(todo), on_progress)
             if gone is not None:
                 left = len(todo) - summary.ok - summary.failed
                 raise ServerGone(f"the server stopped answering: {gone}; {summary.ok} records answered and "

@@ -34,6 +34,16 @@ def one_line(error: BaseException) -> str:
     return " ".join(f"{type(error).__name__}: {error}".split())[:500]
 
 
+def answered(record_id, raws: dict[str, str] | None, error: str | None, seconds: float) -> dict:
+    """The store line of a record a local backend answered in one try: each output's answer
+    (after the thinking) and raw text, or the error."""
+    if error:
+        return {"id": record_id, "status": "failed", "error": error, "attempts": 1, "seconds": seconds}
+    outputs = {key: value for name, raw in raws.items() for key, value in ((name, final_answer(raw)),
+                                                                           (f"{name}_raw", raw))}
+    return {"id": record_id, "status": "ok", **outputs, "error": None, "attempts": 1, "seconds": seconds}
+
+
 def check_dtype(dtype: str | None) -> str | None:
     """DTYPE when it is None or one of `DTYPES`, else a one-line InputError."""
     if dtype is not None and dtype not in DTYPES:
@@ -173,10 +183,8 @@ class LocalBackend:
         todo = store.pending(records)
         summary = RunSummary(total=len(records), skipped=len(records) - len(todo))
         batch: list[tuple[dict, dict[str, str]]] = []
-        done = 0
 
         def flush() -> None:
-            nonlocal done
             items = [(r["figure"], text) for r, named in batch for text in named.values()]
             t0 = time.monotonic()
             batch_error = None
@@ -189,20 +197,7 @@ class LocalBackend:
                 answers = {} if batch_error else {name: next(outputs) for name in named}
                 error = batch_error or next((one_line(a) for a in answers.values() if isinstance(a, BaseException)),
                                             None)
-                if error:
-                    prediction = {"id": record["id"], "status": "failed", "error": error, "attempts": 1,
-                                  "seconds": seconds}
-                else:
-                    prediction = {"id": record["id"], "status": "ok"}
-                    for name, raw in answers.items():
-                        prediction[name], prediction[f"{name}_raw"] = final_answer(raw), raw
-                    prediction.update(error=None, attempts=1, seconds=seconds)
-                store.append(prediction)
-                summary.ok += not error
-                summary.failed += bool(error)
-                done += 1
-                if on_progress:
-                    on_progress(prediction, done, len(todo))
+                summary.record(answered(record["id"], answers, error, seconds), store, len(todo), on_progress)
             batch.clear()
 
         for record in todo:

@@ -17,9 +17,8 @@ import time
 from collections.abc import Callable
 
 from ..errors import InputError
-from ..rewards.text import final_answer
 from .api import RunSummary
-from .local import DEFAULT_MAX_NEW_TOKENS, check_dtype, one_line, open_image, prompt_text
+from .local import DEFAULT_MAX_NEW_TOKENS, answered, check_dtype, one_line, open_image, prompt_text
 from .store import PredictionStore
 
 
@@ -115,33 +114,22 @@ class VLLMBackend:
         started = time.monotonic()
         todo = store.pending(records)
         summary = RunSummary(total=len(records), skipped=len(records) - len(todo))
-        done = 0
         for start in range(0, len(todo), self.batch_size):
             chunk = todo[start:start + self.batch_size]
             prompts, keys = build_requests(self.processor, chunk, requests)
             t0 = time.monotonic()
-            by_id: dict = {record["id"]: {"id": record["id"], "status": "ok"} for record in chunk}
+            raws: dict = {record["id"]: {} for record in chunk}
             error = None
             try:
                 self.calls += 1
                 outputs = self.llm.generate(prompts, self.sampling, use_tqdm=False)
                 for (record, name), output in zip(keys, outputs, strict=True):
-                    raw = output.outputs[0].text
-                    by_id[record["id"]].update({name: final_answer(raw), f"{name}_raw": raw})
+                    raws[record["id"]][name] = output.outputs[0].text
             except Exception as e:  # an engine error fails this chunk, not the run (KeyboardInterrupt passes)
                 error = one_line(e)
             seconds = round((time.monotonic() - t0) / len(chunk), 3)
             for record in chunk:
-                if error:
-                    prediction = {"id": record["id"], "status": "failed", "error": error, "attempts": 1,
-                                  "seconds": seconds}
-                else:
-                    prediction = {**by_id[record["id"]], "error": None, "attempts": 1, "seconds": seconds}
-                store.append(prediction)
-                summary.ok += not error
-                summary.failed += bool(error)
-                done += 1
-                if on_progress:
-                    on_progress(prediction, done, len(todo))
+                summary.record(answered(record["id"], raws[record["id"]], error, seconds), store, len(todo),
+                               on_progress)
         summary.seconds = time.monotonic() - started
         return summary
