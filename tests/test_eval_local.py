@@ -263,5 +263,5 @@ def test_training_held_out_answers_split_a_batch_out_of_memory(data, model):
     got = generate_answers(backend.model, backend.processor, records, batch_size=4, max_new_tokens=4)
     assert got == expected and called[:2] == [4, 2] and max(called[1:]) == 2
 
-    called = oom_above(backend, 0)  # nothing fits: every answer is empty (scored as wrong), no crash
+    oom_above(backend, 0)  # nothing fits: every answer is empty (scored as wrong), no crash
     assert generate_answers(backend.model, backend.processor, records[:2], batch_size=2, max_new_tokens=4) == ["", ""]
