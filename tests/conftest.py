@@ -35,3 +35,21 @@ def toy_file(tmp_path) -> Path:
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(TOY), encoding="utf-8")
     return path
+
+
+# The evaluation tests' shared inputs; module scope, so each module builds its own and
+# a module that needs other data defines its own `data`.
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    """Two small synthetic cities with questions of every type (`commands.synth_data`)."""
+    from commands import synth_data
+
+    return synth_data(tmp_path_factory.mktemp("data") / "synth")
+
+
+@pytest.fixture(scope="module")
+def model(data, tmp_path_factory) -> Path:
+    """A tiny Qwen2.5-VL that knows DATA's questions, saved to a folder (`commands.tiny_model`)."""
+    from commands import tiny_model
+
+    return tiny_model(data, tmp_path_factory.mktemp("model") / "tiny")

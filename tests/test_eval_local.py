@@ -9,7 +9,6 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from commands import synth_data, tiny_model
 
 from rewardmap.errors import InputError
 from rewardmap.eval.local import LocalBackend
@@ -17,16 +16,6 @@ from rewardmap.eval.run import load_benchmark, requests_for
 from rewardmap.eval.store import PredictionStore
 from rewardmap.eval.vllm_inputs import VLLMBackend, build_requests, engine_kwargs
 from rewardmap.rewards.text import final_answer
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    return synth_data(tmp_path_factory.mktemp("localdata") / "synth")
-
-
-@pytest.fixture(scope="module")
-def model(data, tmp_path_factory):
-    return tiny_model(data, tmp_path_factory.mktemp("localmodel") / "tiny")
 
 
 def backend_of(model, **kwargs) -> LocalBackend:

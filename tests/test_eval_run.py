@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from canned import CannedAPI, right_answers
-from commands import ENV, ROOT, real_questions, rewardmap, synth_data, tiny_model
+from commands import ENV, ROOT, real_questions, rewardmap
 
 from rewardmap.errors import InputError
 from rewardmap.eval.local import LocalBackend, prompt_text
@@ -24,16 +24,6 @@ from rewardmap.eval.vllm_inputs import (
     engine_kwargs,
     sampling_kwargs,
 )
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory) -> Path:
-    return synth_data(tmp_path_factory.mktemp("evaldata") / "synth")
-
-
-@pytest.fixture(scope="module")
-def model(data, tmp_path_factory) -> Path:
-    return tiny_model(data, tmp_path_factory.mktemp("evalmodel") / "tiny")
 
 
 def records_of(data: Path) -> list[dict]:

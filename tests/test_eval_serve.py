@@ -22,7 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from commands import ENV, ROOT, synth_data, tiny_model
+from commands import ENV, ROOT
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
@@ -37,16 +37,6 @@ SERVE = ("import sys\n"
          "from transformers.cli.transformers import app\n"
          "sys.argv = ['transformers', 'serve', *sys.argv[1:]]\n"
          "app()\n")
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory) -> Path:
-    return synth_data(tmp_path_factory.mktemp("servedata") / "synth")
-
-
-@pytest.fixture(scope="module")
-def model(data, tmp_path_factory) -> Path:
-    return tiny_model(data, tmp_path_factory.mktemp("servemodel") / "tiny")
 
 
 def free_port() -> int:
