@@ -409,5 +409,36 @@ def evaluate(
         raise typer.Exit(1)
 
 
+@app.command("compare")
+def compare(
+    runs: list[Path] = typer.Argument(..., help="Run folders of `rewardmap train` (recipe.yaml, eval_after.json) "
+                                      "or `rewardmap eval` (metrics.json, responses.jsonl)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write TABLE.md, TABLE.json and TABLE.png "
+                                          "instead of printing the markdown."),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", help="Run folder to compare against (default: the "
+                                            "first RUN; one not among the RUNs becomes the first row)."),
+    by_name: bool = typer.Option(False, "--by-name", help="One row per recipe name: mean and ± half-range over "
+                                 "its runs (seeds)."),
+    trivial: bool = typer.Option(False, "--trivial", help="Add the first training run's trivial baseline "
+                                 "(eval_baseline.json) as a row."),
+    any_questions: bool = typer.Option(False, "--any-questions", help="Compare runs that scored different "
+                                       "questions (a warning instead of an error)."),
+):
+    """Table-1-style comparison of runs: ReasonMap-Plus and ReasonMap accuracies (%) and map scores,
+    plain and difficulty-weighted, each with its difference from the baseline row."""
+    from .eval.compare import compare_runs, write_comparison
+
+    with _errors():
+        comparison = compare_runs(runs, baseline=baseline, by_name=by_name, trivial=trivial,
+                                  any_questions=any_questions)
+        for warning in comparison.warnings:
+            err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
+        if output is None:
+            typer.echo(comparison.markdown(), nl=False)
+            return
+        for path in write_comparison(comparison, output):
+            err.print(f"wrote {path}", highlight=False, soft_wrap=True)
+
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,390 @@
+"""`rewardmap compare`: a Table-1-style comparison of run folders.
+
+A run folder is a training run (`recipe.yaml` and `eval_after.json`, scored on held-out
+questions) or an evaluation run (`metrics.json` and `responses.jsonl`). Each becomes a row
+of ReasonMap-Plus accuracies and ReasonMap accuracies and map scores, plain and
+difficulty-weighted, each with its difference from a baseline row. Rows compare only when
+they scored the same questions, so every benchmark's question ids are checked first.
+
+Units are the paper's: accuracies in percent (one decimal), map scores raw (two decimals,
+short out of 20, long out of 40); differences are in the same units.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..errors import InputError
+from ..fileio import read_jsonl, write_bytes_atomic, write_text_atomic
+from ..questions.kinds import PLUS_TYPES, ROUTE_TYPE
+from .metrics import BENCHMARKS, PLUS_GROUPS
+
+KINDS = {"plain": "mean", "weighted": "weighted"}  # our name -> the summary's key
+TITLES = {"plain": "plain", "weighted": "difficulty-weighted"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One metric of one group of a benchmark summary, e.g. `correct` of `by_type.TorF1`."""
+
+    key: str
+    label: str
+    benchmark: str
+    group: tuple[str, ...]  # path to the group inside the summary
+    metric: str
+    percent: bool  # accuracies: fractions shown as percentages; map scores: raw
+
+    @property
+    def decimals(self) -> int:
+        return 1 if self.percent else 2
+
+
+COLUMNS = (
+    *(Column(t, t, "reasonmap-plus", ("by_type", t), "correct", True) for t in PLUS_TYPES),
+    *(Column(g, g, "reasonmap-plus", ("by_group", g), "correct", True) for g in PLUS_GROUPS),
+    Column("plus_overall", "Plus overall", "reasonmap-plus", ("overall",), "correct", True),
+    Column("acc_short", "Acc. short", "reasonmap", ("overall",), "acc_short", True),
+    Column("acc_long", "Acc. long", "reasonmap", ("overall",), "acc_long", True),
+    Column("map_score_short", "Map score short", "reasonmap", ("overall",), "map_score_short", False),
+    Column("map_score_long", "Map score long", "reasonmap", ("overall",), "map_score_long", False),
+)
+
+
+@dataclass
+class RunScores:
+    """One run's scores in table units: `values[column key][plain|weighted]`, and the
+    question ids it scored per benchmark."""
+
+    name: str
+    folder: Path
+    kind: str  # training, eval or trivial
+    source: Path  # the file the scores come from
+    values: dict[str, dict[str, float]]
+    questions: dict[str, frozenset]
+
+    @property
+    def where(self) -> str:
+        """How messages name it: its folder, or the baseline file inside a training run."""
+        return str(self.source if self.kind == "trivial" else self.folder)
+
+
+# ------------------------------------------------------------------ reading run folders
+
+def read_run(folder: str | os.PathLike) -> RunScores:
+    """The scores of a training or evaluation run folder; InputError if it is neither."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such run folder")
+    if (folder / "recipe.yaml").is_file():
+        if not (folder / "eval_after.json").is_file():
+            raise InputError(f"{folder}: training run without eval_after.json (no held-out evaluation after "
+                             "training: unfinished, or eval disabled)")
+        return _training_scores(folder, folder / "eval_after.json", _recipe_name(folder), "training")
+    if (folder / "metrics.json").is_file():
+        return _eval_scores(folder)
+    raise InputError(f"{folder}: not a run folder (no recipe.yaml and eval_after.json of `rewardmap train`, "
+                     "nor metrics.json and responses.jsonl of `rewardmap eval`)")
+
+
+def _training_scores(folder: Path, path: Path, name: str, kind: str) -> RunScores:
+    """Scores from eval_after.json (or eval_baseline.json): benchmark summaries plus answers."""
+    result = _read_json(path)
+    summaries = {b: result[b] for b in BENCHMARKS if b in result}
+    if not summaries:
+        raise InputError(f"{path}: no {' or '.join(BENCHMARKS)} scores")
+    answers = result.get("answers")
+    if not isinstance(answers, list) or not all(isinstance(a, dict) for a in answers):
+        raise InputError(f"{path}: field 'answers': expected a list of answers with question ids")
+    questions = {b: frozenset(_id(a.get("id")) for a in answers if _benchmark_of(a.get("type")) == b)
+                 for b in summaries}
+    return RunScores(name, folder, kind, path, _values(summaries, path), questions)
+
+
+def _eval_scores(folder: Path) -> RunScores:
+    path, responses = folder / "metrics.json", folder / "responses.jsonl"
+    summary = _read_json(path)
+    benchmark = summary.get("benchmark")
+    if benchmark not in BENCHMARKS:
+        raise InputError(f"{path}: field 'benchmark': expected one of {', '.join(BENCHMARKS)}, got {benchmark!r}")
+    if not responses.is_file():
+        raise InputError(f"{folder}: evaluation run without responses.jsonl")
+    try:
+        records = list(read_jsonl(responses))
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{responses}: cannot read ({e})") from None
+    missing = next((n for n, r in records if "id" not in r), None)
+    if missing is not None:
+        raise InputError(f"{responses}:{missing}: field 'id': missing")
+    ids = frozenset(_id(r["id"]) for _, r in records)
+    return RunScores(_folder_name(folder), folder, "eval", path, _values({benchmark: summary}, path),
+                     {benchmark: ids})
+
+
+def _values(summaries: dict, path: Path) -> dict[str, dict[str, float]]:
+    """Every column the summaries hold, in table units; a group without questions has none."""
+    values = {}
+    for benchmark, summary in summaries.items():
+        if not isinstance(summary, dict) or not isinstance(summary.get("overall"), dict):
+            raise InputError(f"{path}: {benchmark}: not a benchmark summary (no 'overall')")
+    for col in COLUMNS:
+        group = summaries.get(col.benchmark)
+        for key in col.group:
+            group = group.get(key) if isinstance(group, dict) else None
+        if not isinstance(group, dict) or not group.get("count"):
+            continue
+        try:
+            values[col.key] = {kind: float(group[col.metric][key]) * (100 if col.percent else 1)
+                               for kind, key in KINDS.items()}
+        except (KeyError, TypeError, ValueError):
+            raise InputError(f"{path}: {col.benchmark} {'.'.join(col.group)}: no plain and weighted "
+                             f"{col.metric}") from None
+    return values
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}: not valid JSON ({e.msg})") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot read ({e})") from None
+    if not isinstance(obj, dict):
+        raise InputError(f"{path}: expected a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def _recipe_name(folder: Path) -> str:
+    path = folder / "recipe.yaml"
+    try:
+        recipe = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise InputError(f"{path}: not a readable YAML file ({str(e).splitlines()[0]})") from None
+    if not isinstance(recipe, dict):
+        raise InputError(f"{path}: expected a mapping of settings")
+    return str(recipe.get("name") or _folder_name(folder))  # a recipe without a name: its folder's
+
+
+def _folder_name(folder: Path) -> str:
+    return folder.resolve().name or str(folder)
+
+
+def _benchmark_of(qtype) -> str | None:
+    return "reasonmap" if qtype == ROUTE_TYPE else "reasonmap-plus" if qtype in PLUS_TYPES else None
+
+
+def _id(value) -> str:
+    """A question id as a hashable key (ids are JSON values: 7 and "7" stay different)."""
+    return json.dumps(value, sort_keys=True)
+
+
+# ------------------------------------------------------------------ rows and the comparison
+
+@dataclass
+class Row:
+    """One table row: a run, or (`--by-name`) the mean of runs sharing a name."""
+
+    label: str
+    runs: list[RunScores]
+    values: dict[str, dict[str, float]]
+    spread: dict[str, dict[str, float]] = field(default_factory=dict)  # half-range; merged rows only
+
+
+def merge_runs(label: str, runs: Sequence[RunScores]) -> Row:
+    """Mean over the runs that have each column, and half the range as the spread."""
+    values, spread = {}, {}
+    for col in COLUMNS:
+        have = [r.values[col.key] for r in runs if col.key in r.values]
+        if not have:
+            continue
+        values[col.key] = {k: sum(v[k] for v in have) / len(have) for k in KINDS}
+        if len(runs) > 1:
+            spread[col.key] = {k: (max(v[k] for v in have) - min(v[k] for v in have)) / 2 for k in KINDS}
+    return Row(label, list(runs), values, spread)
+
+
+@dataclass
+class Comparison:
+    """Rows against a baseline row; `warnings` are for the user (stderr)."""
+
+    rows: list[Row]
+    baseline: Row
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[Column]:
+        return [c for c in COLUMNS if any(c.key in r.values for r in self.rows)]
+
+    def difference(self, row: Row, key: str, kind: str) -> float | None:
+        """Row minus baseline (None for the baseline itself or where either lacks the column)."""
+        if row is self.baseline or key not in row.values or key not in self.baseline.values:
+            return None
+        return row.values[key][kind] - self.baseline.values[key][kind]
+
+    def markdown(self) -> str:
+        lines = []
+        for kind, title in TITLES.items():
+            lines += [f"### {title}", "", *self._table(kind), ""]
+        lines.append("Accuracies in %, map scores raw (short of 20, long of 40). Brackets after a value: its "
+                     f"difference from the baseline row, **{self.baseline.label}**; ±: half the range over the "
+                     "runs of a merged row; [...] after a name: the run folders, where names clash.")
+        return "\n".join(lines) + "\n"
+
+    def _table(self, kind: str) -> list[str]:
+        cols = self.columns
+        out = ["| run | " + " | ".join(c.label for c in cols) + " |", "|---|" + "---:|" * len(cols)]
+        for row in self.rows:
+            cells = [format_cell(row.values[c.key][kind], c.decimals, row.spread.get(c.key, {}).get(kind),
+                                 self.difference(row, c.key, kind)) if c.key in row.values else "-" for c in cols]
+            out.append(f"| {row.label.replace('|', '/')} | " + " | ".join(cells) + " |")
+        return out
+
+    def as_dict(self) -> dict:
+        rows = []
+        for row in self.rows:
+            item = {"name": row.label, "folders": [str(r.folder) for r in row.runs], "kind": row.runs[0].kind,
+                    "baseline": row is self.baseline,
+                    "questions": {b: len(ids) for b, ids in row.runs[0].questions.items()},
+                    "values": row.values,
+                    "difference": None if row is self.baseline else
+                    {k: {kind: self.difference(row, k, kind) for kind in KINDS} for k in row.values}}
+            if len(row.runs) > 1:
+                item["spread"] = row.spread
+                item["runs"] = [{"folder": str(r.folder), "values": r.values} for r in row.runs]
+            rows.append(item)
+        return {"baseline": self.baseline.label,
+                "units": "accuracies in percent, map scores raw (short of 20, long of 40); "
+                         "difference: row minus baseline; spread: half the range over merged runs",
+                "columns": [{"key": c.key, "label": c.label, "benchmark": c.benchmark,
+                             "unit": "percent" if c.percent else "raw"} for c in self.columns],
+                "rows": rows, "warnings": list(self.warnings)}
+
+    def png(self) -> bytes:
+        """Bar chart of the weighted metrics (accuracies, then map scores), one colour per row."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        groups = [g for g in ([c for c in self.columns if c.percent], [c for c in self.columns if not c.percent]) if g]
+        fig, axes = plt.subplots(1, len(groups), squeeze=False, width_ratios=[len(g) + 1 for g in groups],
+                                 figsize=(2 + 1.1 * sum(len(g) + 1 for g in groups), 4.5))
+        width, colors = 0.8 / len(self.rows), plt.get_cmap("tab10").colors
+        for ax, cols in zip(axes[0], groups):
+            for i, row in enumerate(self.rows):
+                xs = [j + (i - (len(self.rows) - 1) / 2) * width for j in range(len(cols))]
+                get = lambda d, c: d.get(c.key, {}).get("weighted", float("nan"))  # noqa: E731
+                ax.bar(xs, [get(row.values, c) for c in cols], width, color=colors[i % len(colors)], label=row.label,
+                       yerr=[get(row.spread, c) for c in cols] if row.spread else None, capsize=3)
+            ax.set_xticks(range(len(cols)), [c.label for c in cols], rotation=30, ha="right")
+            ax.set_ylabel("accuracy (%)" if cols[0].percent else "map score")
+            ax.grid(axis="y", alpha=0.3)
+        axes[0][0].legend(fontsize="small")
+        fig.suptitle("difficulty-weighted" + ("; error bars: half the range over runs" if any(
+            r.spread for r in self.rows) else ""))
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=120)
+        plt.close(fig)
+        return buffer.getvalue()
+
+    def plot(self, path: str | os.PathLike) -> Path:
+        write_bytes_atomic(path, self.png())
+        return Path(path)
+
+
+def format_cell(value: float, decimals: int, spread: float | None = None, difference: float | None = None) -> str:
+    """A table cell: value, ± spread, (difference), all with DECIMALS decimals.
+
+    >>> format_cell(51.23, 1, spread=1.71, difference=3.44)
+    '51.2 ±1.7 (+3.4)'
+    >>> format_cell(4.011, 2, difference=-0.001)
+    '4.01 (+0.00)'
+    """
+    text = f"{value:.{decimals}f}"
+    if spread is not None:
+        text += f" ±{spread:.{decimals}f}"
+    if difference is not None:
+        difference = difference if round(difference, decimals) else 0.0  # no "-0.0"
+        text += f" ({difference:+.{decimals}f})"
+    return text
+
+
+def compare_runs(folders: Iterable[str | os.PathLike], baseline: str | os.PathLike | None = None,
+                 by_name: bool = False, trivial: bool = False, any_questions: bool = False) -> Comparison:
+    """Read the run folders and line them up against BASELINE (default: the first folder; one
+    not among FOLDERS comes first). BY_NAME merges runs of one recipe name; TRIVIAL adds the
+    first training run's trivial baseline; different question sets are refused unless
+    ANY_QUESTIONS (then they are warnings)."""
+    folders = [Path(f) for f in folders]
+    if not folders:
+        raise InputError("no run folders given")
+    if baseline is not None and not any(_same(baseline, f) for f in folders):
+        folders.insert(0, Path(baseline))
+    folders = [f for i, f in enumerate(folders) if not any(_same(f, g) for g in folders[:i])]
+    runs = [read_run(f) for f in folders]
+    warnings = []
+    if trivial:
+        first = next((r for r in runs if r.kind == "training"), None)
+        if first is not None and (first.folder / "eval_baseline.json").is_file():
+            runs.append(_training_scores(first.folder, first.folder / "eval_baseline.json", "trivial baseline",
+                                         "trivial"))
+        else:
+            warnings.append("--trivial: " + (f"{first.folder} has no eval_baseline.json" if first else
+                                             "no training run among the folders") + "; no trivial baseline row")
+    mismatches = question_mismatches(runs)
+    if mismatches and not any_questions:
+        raise InputError(f"{mismatches[0]}; pass --any-questions to compare anyway")
+    rows = _rows(runs, by_name)
+    base = Path(baseline) if baseline is not None else folders[0]
+    base_row = next(r for r in rows if any(run.kind != "trivial" and _same(run.folder, base) for run in r.runs))
+    return Comparison(rows, base_row, warnings + mismatches)
+
+
+def question_mismatches(runs: Sequence[RunScores]) -> list[str]:
+    """One line per run that scored other questions of a benchmark than the first run that scored it."""
+    out = []
+    for benchmark in BENCHMARKS:
+        scored = [r for r in runs if benchmark in r.questions]
+        for other in scored[1:]:
+            a, b = scored[0].questions[benchmark], other.questions[benchmark]
+            if a != b:
+                out.append(f"{other.where} scored other {benchmark} questions than {scored[0].where} "
+                           f"({len(b)} vs {len(a)} questions, {len(a & b)} in common)")
+    return out
+
+
+def _rows(runs: list[RunScores], by_name: bool) -> list[Row]:
+    """One row per run, or per (kind, name); clashing labels get their folders in brackets."""
+    groups: dict = {}
+    for i, run in enumerate(runs):
+        groups.setdefault((run.kind, run.name) if by_name else i, []).append(run)
+    parts = list(groups.values())
+    labels = [p[0].name + (f" ({len(p)} runs)" if len(p) > 1 else "") for p in parts]
+    labels = [f"{label} [{', '.join(r.where for r in p)}]" if labels.count(label) > 1 else label
+              for label, p in zip(labels, parts)]
+    return [merge_runs(label, p) for label, p in zip(labels, parts)]
+
+
+def _same(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    return Path(a).resolve() == Path(b).resolve()
+
+
+def write_comparison(comparison: Comparison, out_md: str | os.PathLike) -> list[Path]:
+    """Write OUT.md (both tables), OUT.json (every row's numbers) and OUT.png, each atomically;
+    returns their paths."""
+    out_md = Path(out_md)
+    if out_md.suffix.lower() in (".json", ".png"):
+        raise InputError(f"{out_md}: give the markdown file to write (e.g. TABLE.md); .json and .png go beside it")
+    paths = [out_md, out_md.with_suffix(".json"), out_md.with_suffix(".png")]
+    png = comparison.png()  # drawn first: a failure leaves no half set of files
+    write_text_atomic(paths[0], comparison.markdown())
+    write_text_atomic(paths[1], json.dumps(comparison.as_dict(), indent=2, ensure_ascii=False) + "\n")
+    write_bytes_atomic(paths[2], png)
+    return paths
