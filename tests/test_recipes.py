@@ -95,6 +95,9 @@ def test_kwargs_build_real_trl_configs(name, tmp_path):
     sft = trl.SFTConfig(**sft_config_kwargs(recipe, tmp_path))
     assert sft.learning_rate == recipe.sft.lr and sft.max_length == recipe.sft.max_length
     assert sft.per_device_train_batch_size * sft.gradient_accumulation_steps == recipe.sft.batch_size
+    grouped = recipe.sft.balance_lengths
+    assert (sft.train_sampling_strategy == "batch_rebalance") is grouped
+    assert sft.remove_unused_columns is not grouped  # the sampler reads the `length` column
     for lora in (recipe.model.lora, recipe.sft.lora):
         peft.LoraConfig(**lora.peft_kwargs())
 
@@ -119,7 +122,14 @@ def test_tiny_is_an_offline_cpu_demo():
     assert tiny.curriculum.preset == "rewardmap" and tiny.grpo.num_generations == 8
     assert tiny.grpo.lr == 2e-4 and tiny.grpo.beta in (0.0, 1e-3)
     assert tiny.reward.variant == "robust" and tiny.reward.config().format_reward > 0
-    assert not tiny.grpo.use_vllm and tiny.grpo.max_completion_length <= 32
+    assert not tiny.grpo.use_vllm and tiny.grpo.max_completion_length <= 128
+    # the whole method: every type, every stage of the curriculum trained, route planning last
+    stages = tiny.curriculum.build().stages
+    assert set(tiny.data.types) == set(QUESTION_TYPES) == set(tiny.sft.types) and stages[-1] == ("planning",)
+    assert all(set(stage) & set(tiny.data.types) for stage in stages)
+    assert tiny.reward.mode == "difficulty_aware" and tiny.reward.alpha > 0  # the detail reward scores routes
+    # at least 50 held-out questions of each type, Counting3 (one per map) included
+    assert tiny.eval.per_type >= 50 and tiny.data.heldout_cities >= tiny.eval.per_type
 
 
 def test_paper_recipes_follow_section_8():
@@ -279,7 +289,12 @@ def test_overrides():
     ("reward.map_weights=[1, 2]", r"field 'reward\.map_weights': map_weights must be three"),
     ("grpo.per_device_batch_size=5", r"field 'grpo\.per_device_batch_size': 5 does not divide the 32 completions"),
     ("model.name_or_path=Qwen/Qwen2.5-VL-3B-Instruct", r"field 'model\.tiny': only read when model\.name_or_path is 'tiny'"),
-    ("data.heldout_cities=10", r"field 'data\.heldout_cities': holding out 10 of 10 synthetic cities"),
+    ("data.heldout_cities=660", r"field 'data\.heldout_cities': holding out 660 of 660 synthetic cities"),
+    ("sft.per_type={Countng3: 4}", r"field 'sft\.per_type\.Countng3': unknown question type \(did you mean 'Counting3'\?\)"),
+    ("grpo.per_type={planning: 0}", r"field 'grpo\.per_type\.planning': must be at least 1, got 0"),
+    ("grpo.per_type={planning: many}", r"field 'grpo\.per_type\.planning': expected an integer, got 'many'"),
+    ("sft.per_device_batch_size=16", r"field 'sft\.balance_lengths': needs per_device_batch_size below batch_size "
+                                     r"\(16 >= 16\)"),
 ])
 def test_bad_overrides_give_one_line_errors(override, message):
     with pytest.raises(InputError, match=message) as info:
@@ -290,10 +305,12 @@ def test_bad_overrides_give_one_line_errors(override, message):
 
 def test_custom_stages():
     recipe = load_recipe("tiny", ["curriculum.preset=custom",
-                                  "curriculum.stages=[[TorF2, TorF1], [Counting1, Counting2, Counting3]]"])
-    assert recipe.curriculum.build().stages == (("TorF2", "TorF1"), ("Counting1", "Counting2", "Counting3"))
+                                  "curriculum.stages=[[TorF2, TorF1], [Counting1, Counting2, Counting3], [planning]]"])
+    assert recipe.curriculum.build().stages == (("TorF2", "TorF1"), ("Counting1", "Counting2", "Counting3"),
+                                                ("planning",))
     with pytest.raises(InputError, match=r"field 'curriculum\.stages': no stage trains Counting1"):
-        load_recipe("tiny", ["curriculum.preset=custom", "curriculum.stages=[[TorF1, TorF2], [Counting2, Counting3]]"])
+        load_recipe("tiny", ["curriculum.preset=custom",
+                             "curriculum.stages=[[TorF1, TorF2], [Counting2, Counting3], [planning]]"])
     with pytest.raises(InputError, match=r"field 'curriculum\.stages': .*TorF1"):
         load_recipe("tiny", ["curriculum.preset=custom", "curriculum.stages=[[TorF1], [TorF1]]"])
 

@@ -17,12 +17,17 @@ from commands import ENV, ROOT, real_questions, rewardmap
 from safetensors.torch import load_file
 
 from rewardmap.curriculum import PRESETS
+from rewardmap.eval.metrics import evaluate_predictions
 from rewardmap.train.merge import merge_model
 from rewardmap.train.policy import load_pretrained
 
-# three small easy cities (one held out), a few SFT steps, a short GRPO run that logs every step
+# three small cities (one held out), a few SFT steps, a short GRPO run over every stage that logs
+# every step, short answers
 SMALL = ["data.synthetic.cities=3", "data.synthetic.per_city=20", "data.heldout_cities=1",
-         "sft.max_steps=3", "sft.logging_steps=1", "grpo.logging_steps=1", "eval.max_questions=8"]
+         "sft.max_steps=3", "sft.logging_steps=1", "grpo.logging_steps=1", "eval.max_questions=8",
+         "sft.per_type={Counting3: 8, planning: 8, TorF1: 4, TorF2: 4, Counting1: 4, Counting2: 4}",
+         "grpo.per_type={Counting3: 2, planning: 8, TorF1: 3, TorF2: 3, Counting1: 3, Counting2: 3}",
+         "grpo.max_completion_length=24", "eval.max_new_tokens=24"]
 
 
 def sets(*items: str) -> list[str]:
@@ -38,6 +43,7 @@ def run(tmp_path_factory) -> Path:
 
 def test_run_folder_holds_every_artifact(run):
     for name in ("recipe.yaml", "curriculum.json", "metrics.jsonl", "eval_before.json", "eval_after.json",
+                 "eval_after_sft.json", "eval_baseline.json", "policy_change.json",
                  "report.md", "init/config.json", "sft/final/config.json", "final/model.safetensors",
                  "final/chat_template.jinja", "final/generation_config.json", "plots/reward.png",
                  "plots/before_after.png", "plots/by_type.png"):
@@ -45,8 +51,21 @@ def test_run_folder_holds_every_artifact(run):
     assert list((run / "tensorboard" / "grpo").rglob("events.out.tfevents.*"))
     report = (run / "report.md").read_text()
     assert "| **overall** |" in report and "plots/reward.png" in report and "TorF1+TorF2" in report
+    assert "| type | n | trivial baseline | before | after SFT | after GRPO | lead over baseline |" in report
+    assert "map score, short (of 20)" in report and "How much GRPO changed the policy" in report
     after = json.loads((run / "eval_after.json").read_text())
     assert after["overall"]["count"] == 8 and set(after["by_type"]) <= set(PRESETS["shuffled"][0])
+    # every held-out evaluation (and the baseline) asks the same questions and scores them with both benchmarks
+    ids = [a["id"] for a in after["answers"]]
+    for name in ("eval_before.json", "eval_after_sft.json", "eval_baseline.json"):
+        other = json.loads((run / name).read_text())
+        assert [a["id"] for a in other["answers"]] == ids
+        assert other["reasonmap"]["count"] + other["reasonmap-plus"]["count"] == 8
+    routes = [a for a in after["answers"] if a["type"] == "planning"]
+    assert routes and all("answer_long" in a for a in routes)
+    change = json.loads((run / "policy_change.json").read_text())
+    assert change["weights"]["from"] == "sft/final" and change["weights"]["relative_l2"] > 0
+    assert change["answers"]["from"] == "after sft" and change["answers"]["overall"]["count"] == 8
     # the saved recipe reloads to the same settings
     from rewardmap.train.recipe import load_recipe
 
@@ -60,6 +79,9 @@ def test_grpo_follows_the_curriculum(run):
     grpo = [r for r in lines if r["phase"] == "grpo" and "by_type" in r]
     assert grpo and [r["step"] for r in grpo] == list(range(1, len(grpo) + 1))
     stages = {s["name"]: s for s in plan["stages"]}
+    assert all(s["count"] for s in plan["stages"])  # every stage of the rewardmap curriculum trains, routes last
+    routes = [r["by_type"]["planning"] for r in grpo if "planning" in r["by_type"]]
+    assert routes and all({"detail", "parsed", "reward"} <= set(r) for r in routes)
     mixed = set(plan.get("mixed_steps", []))
     for row in grpo:
         stage = stages[row["stage"]]
@@ -94,14 +116,25 @@ def test_train_merge_eval_end_to_end(run, tmp_path):
     as the trained model did in training's own evaluation."""
     merged = tmp_path / "merged"
     rewardmap("merge", str(run), "--out", str(merged))
-    out = tmp_path / "eval"
-    rewardmap("eval", "--data", str(run / "data"), "--benchmark", "reasonmap-plus", "--model", str(merged),
-              "--out", str(out), "--max-new-tokens", "16")
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["predictions"]["failed"] == 0 and (out / "report.html").is_file()
-    stored = {json.loads(line)["id"]: json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()}
-    trained = json.loads((run / "eval_after.json").read_text())["answers"]
-    assert trained and all(stored[a["id"]]["response_raw"] == a["answer"] for a in trained)
+    trained = json.loads((run / "eval_after.json").read_text())
+    for benchmark, fields in (("reasonmap-plus", {"response": "answer"}),
+                              ("reasonmap", {"response_short": "answer", "response_long": "answer_long"})):
+        out = tmp_path / benchmark
+        rewardmap("eval", "--data", str(run / "data"), "--benchmark", benchmark, "--model", str(merged),
+                  "--out", str(out), "--max-new-tokens", "24", "--variant", "robust")
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert metrics["predictions"]["failed"] == 0 and (out / "report.html").is_file()
+        stored = {json.loads(line)["id"]: json.loads(line)
+                  for line in (out / "predictions.jsonl").read_text().splitlines()}
+        answers = [a for a in trained["answers"] if (a["type"] == "planning") == (benchmark == "reasonmap")]
+        assert answers and all(stored[a["id"]][f"{name}_raw"] == a[key] for a in answers for name, key in fields.items())
+        # the training run's own ReasonMap / ReasonMap-Plus figures are what `rewardmap eval` computes
+        asked = {a["id"] for a in answers}
+        rows = [json.loads(line) for line in (out / "responses.jsonl").read_text().splitlines()]
+        kept = out / "asked.jsonl"
+        kept.write_text("".join(json.dumps(r) + "\n" for r in rows if r["id"] in asked))
+        summary, _ = evaluate_predictions(kept, benchmark, variant="robust")
+        assert summary["overall"] == trained[benchmark]["overall"]
 
 
 def test_the_merged_model_answers_questions_on_real_maps(run, real_data, tmp_path):
@@ -186,7 +219,7 @@ def test_two_process_accelerate_launch(tmp_path):
         [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
          str(ROOT / "recipes/accelerate/multi_cpu.yaml"), "-m", "rewardmap", "train", "--out", str(out),
          *sets(*SMALL, "sft.max_steps=2", "grpo.max_steps=2", "grpo.per_device_batch_size=16",
-               "sft.per_device_batch_size=16")],
+               "sft.per_device_batch_size=4")],
         env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]

@@ -64,6 +64,33 @@ def split_by_city(records: Sequence[dict], heldout_cities: int, seed: int) -> tu
     return train, [r for r in records if (r.get("country"), r.get("city")) in held]
 
 
+def mix_per_type(records: Sequence[dict], per_type: dict[str, int], seed: int | str) -> list[dict]:
+    """The records a phase trains on: `per_type[t]` questions of each type t named there
+    (fewer than there are: a sample drawn with SEED; more: all of them as many whole times as
+    fit, and a sample for the rest), every record of the other types once; in dataset order,
+    repeats after the originals, their ids marked `#2`, `#3`, ... (ids stay unique).
+
+    >>> recs = [{"id": i, "type": t} for i, t in enumerate(["TorF1"] * 4 + ["Counting3"])]
+    >>> [r["id"] for r in mix_per_type(recs, {"TorF1": 2, "Counting3": 3}, 0)]
+    [1, 2, 4, '4#2', '4#3']
+    """
+    if not per_type:
+        return list(records)
+    keep: dict[int, int] = {}  # index -> copies
+    for qtype, n in per_type.items():
+        group = [i for i, r in enumerate(records) if r["type"] == qtype]
+        if not group:
+            continue
+        whole, rest = divmod(n, len(group))
+        for i in group:
+            keep[i] = whole
+        for i in random.Random(f"{seed}/{qtype}").sample(group, rest):
+            keep[i] += 1
+    copies = [keep.get(i, 1) for i in range(len(records))]
+    return [r if round_ == 0 else {**r, "id": f"{r.get('id')}#{round_ + 1}"}
+            for round_ in range(max(copies, default=0)) for r, c in zip(records, copies) if c > round_]
+
+
 def target_text(record: dict) -> str:
     """The answer in exactly the form the question asks for.
 
@@ -93,9 +120,14 @@ def grpo_rows(records: Iterable[dict]) -> list[dict]:
 
 
 def sft_rows(records: Iterable[dict]) -> list[dict]:
-    """Rows for `SFTTrainer` (prompt-completion, conversational)."""
-    return [{"prompt": prompt_messages(r), "completion": [{"role": "assistant", "content": target_text(r)}],
-             "image": r["figure"]} for r in records]
+    """Rows for `SFTTrainer` (prompt-completion, conversational); `length` (characters of
+    question and answer) is what the batch-rebalance sampler sorts by."""
+    rows = []
+    for r in records:
+        target = target_text(r)
+        rows.append({"prompt": prompt_messages(r), "completion": [{"role": "assistant", "content": target}],
+                     "image": r["figure"], "length": len(r["question"]) + len(target)})
+    return rows
 
 
 def _column(value):

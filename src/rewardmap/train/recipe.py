@@ -37,6 +37,9 @@ from ..rewards.reward import MODES, VARIANTS, RewardConfig
 
 BUILTIN_DIR = "recipes"
 SCHEDULERS_HELP = "transformers scheduler name: constant, linear, cosine, constant_with_warmup, ..."
+PER_TYPE_HELP = ("Questions of a type this phase trains on, e.g. {planning: 256, Counting3: 2000}: fewer than "
+                 "there are: a sample drawn with the phase's seed; more: every one, repeated (a type with one "
+                 "question per map is otherwise rare); a type not named: each question once.")
 
 
 def setting(default=None, help: str = "", *, factory=None, **rules) -> Any:
@@ -172,6 +175,7 @@ class SFTArgs:
     types: list[str] = setting(factory=lambda: list(PLUS_TYPES), help="Question types SFT trains on (those also "
                                "in data.types); the paper: the Plus types, short targets.")
     max_samples: int | None = setting(None, "At most this many SFT questions (the first ones); empty: all.", min=1)
+    per_type: dict[str, int] = setting(factory=dict, help=PER_TYPE_HELP)
     epochs: float = setting(1.0, "Passes over the SFT questions (max_steps wins when set).", min=0.0)
     max_steps: int = setting(-1, "Optimizer steps; -1: from epochs.", min=-1)
     lr: float = setting(1e-4, "Peak learning rate (AdamW).", min=0.0)
@@ -184,6 +188,10 @@ class SFTArgs:
                                          "accumulation).", min=1)
     max_length: int | None = setting(None, "Truncate longer sequences; empty: never (cutting through image "
                                      "tokens breaks Qwen2.5-VL).", min=1)
+    balance_lengths: bool = setting(False, "Inside each optimizer step's questions (still a random mix), run those "
+                                    "of similar length in the same forward pass (transformers' batch-rebalance "
+                                    "sampler), so a short perception question is not padded to a route answer's "
+                                    "length. Needs gradient accumulation: per_device_batch_size below batch_size.")
     max_pixels: int | None = setting(None, "Image size bound for SFT; empty: model.max_pixels.", min=1)
     lora: LoraArgs = setting(factory=lambda: LoraArgs(enabled=True, r=8, alpha=16, dropout=0.0),
                              help="The SFT adapter (the paper: rank 8 on all linear layers).")
@@ -214,6 +222,7 @@ class GRPOArgs:
     max_completion_length: int = setting(2048, "Most tokens a rollout may generate.", min=1)
     max_prompt_length: int | None = setting(20000, "Longest prompt, image tokens included. Not a GRPOConfig field "
                                             "in TRL 1.16 (see UNSUPPORTED): it sizes vLLM's context.", min=1)
+    per_type: dict[str, int] = setting(factory=dict, help=PER_TYPE_HELP)
     epochs: float = setting(1.0, "Passes over the questions (one in the paper; the curriculum plans one).", min=0.0)
     max_steps: int = setting(-1, "Optimizer steps; -1: from epochs.", min=-1)
     lr: float = setting(1e-6, "Learning rate (AdamW).", min=0.0)
@@ -263,6 +272,8 @@ class EvalArgs:
     enabled: bool = setting(True, "Evaluate after training.")
     datasets: list[str] = setting(factory=list, help="Benchmark dataset folders (e.g. ReasonMap and ReasonMap-Plus "
                                   "test splits), besides the held-out cities of data.heldout_cities.")
+    per_type: int | None = setting(None, "At most this many held-out questions of each type, spread over the "
+                                   "held-out cities (each city asked once before any twice); empty: all.", min=1)
     max_questions: int | None = setting(None, "At most this many questions per dataset; empty: all.", min=1)
     max_new_tokens: int = setting(2048, "Most tokens an answer may have (greedy decoding).", min=1)
     batch_size: int = setting(8, "Questions generated together.", min=1)
@@ -530,7 +541,10 @@ def _coerce(value, tp, path: tuple[str, ...], label: str):
     if tp is dict or origin is dict:
         if not isinstance(value, Mapping):
             raise _wrong(value, tp, path, label)
-        return dict(value)
+        if not args:
+            return dict(value)
+        return {_coerce(k, args[0], (*path, str(k)), label): _coerce(v, args[1], (*path, str(k)), label)
+                for k, v in value.items()}
     if tp is bool:
         if not isinstance(value, bool):
             raise _wrong(value, tp, path, label)
@@ -593,6 +607,16 @@ def _validate(recipe: Recipe, label: str) -> None:
                                  f"known: {', '.join(QUESTION_TYPES)}")
         if len(set(types)) != len(types):
             raise InputError(f"{where(label, field=key)}: a question type is listed twice")
+    for key, per_type in (("sft.per_type", recipe.sft.per_type), ("grpo.per_type", recipe.grpo.per_type)):
+        for t, n in per_type.items():
+            if t not in QUESTION_TYPES:
+                close = difflib.get_close_matches(t, QUESTION_TYPES, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise InputError(f"{where(label, field=f'{key}.{t}')}: unknown question type{hint}; "
+                                 f"known: {', '.join(QUESTION_TYPES)}")
+            if n < 1:
+                raise InputError(f"{where(label, field=f'{key}.{t}')}: must be at least 1, got {n} (leave a type "
+                                 "out with data.types or sft.types)")
     if not recipe.data.types:
         raise InputError(f"{where(label, field='data.types')}: no question types to train on")
     if recipe.sft.enabled and not set(recipe.sft.types) & set(recipe.data.types):
@@ -627,6 +651,10 @@ def _validate(recipe: Recipe, label: str) -> None:
         raise InputError(f"{where(label, field='grpo.per_device_batch_size')}: {grpo.per_device_batch_size} does "
                          f"not divide the {grpo.prompts_per_step * grpo.num_generations} completions of a step "
                          "(prompts_per_step x num_generations)")
+    if recipe.sft.balance_lengths and recipe.sft.per_device_batch_size >= recipe.sft.batch_size:
+        raise InputError(f"{where(label, field='sft.balance_lengths')}: needs per_device_batch_size below "
+                         f"batch_size ({recipe.sft.per_device_batch_size} >= {recipe.sft.batch_size}): the questions "
+                         "of one step are split into forward passes by length")
     if recipe.sft.batch_size % recipe.sft.per_device_batch_size:
         raise InputError(f"{where(label, field='sft.per_device_batch_size')}: {recipe.sft.per_device_batch_size} "
                          f"does not divide sft.batch_size {recipe.sft.batch_size}")
@@ -768,4 +796,7 @@ def sft_config_kwargs(recipe: Recipe, output_dir: str | os.PathLike, *, num_proc
     s = recipe.sft
     kwargs = _trainer_kwargs(recipe, s, output_dir, SFTConfig, s.batch_size, "sft", num_processes)
     kwargs["max_length"] = s.max_length
+    if s.balance_lengths:  # the sampler reads each row's `length` (`data.sft_rows`), which must not be dropped
+        kwargs.update(train_sampling_strategy="batch_rebalance", length_column_name="length",
+                      remove_unused_columns=False)
     return _add_extra(kwargs, s.extra, SFTConfig, "sft", recipe.source)

@@ -1,5 +1,6 @@
 """`RUN/report.md` and its plots, from what the run wrote: metrics.jsonl, curriculum.json,
-eval_before.json and eval_after.json. Rebuilt from those files alone, so it can be redrawn
+eval_*.json (before, after the SFT warm-up, after GRPO, the trivial baseline) and
+policy_change.json. Rebuilt from those files alone, so it can be redrawn
 for any run folder, finished or not."""
 
 from __future__ import annotations
@@ -25,22 +26,35 @@ def write_report(run: str | Path) -> Path:
     grpo = [r for r in rows if r.get("phase") == "grpo" and "reward" in r]
     sft = [r for r in rows if r.get("phase") == "sft" and "loss" in r]
     before, after = (_json(run / name) for name in ("eval_before.json", "eval_after.json"))
-    after_sft, majority = _json(run / "eval_after_sft.json"), _json(run / "eval_majority.json")
-    curriculum = _json(run / "curriculum.json")
+    after_sft, baseline = _json(run / "eval_after_sft.json"), _json(run / "eval_baseline.json")
+    curriculum, change = _json(run / "curriculum.json"), _json(run / "policy_change.json")
     plots = run / "plots"
     plots.mkdir(exist_ok=True)
     lines = [f"# Run report: {run.name}", ""]
 
     if before or after:
+        columns = [("trivial baseline", baseline), ("before", before), ("after SFT", after_sft),
+                   ("after GRPO" if after_sft else "after", after)]
         lines += ["## Held-out questions, before and after training", "",
-                  "Greedy answers to questions about cities the model never trained on, scored with the "
-                  "training reward's parser. *Majority* is the accuracy of always giving a type's most common "
-                  "training answer: the bar to clear before accuracy says the model reads the map.", "",
-                  *_eval_table([("majority", majority), ("before", before), ("after SFT", after_sft),
-                                ("after", after)]), ""]
+                  "Greedy answers to questions about cities the model never trained on, scored as `rewardmap "
+                  "eval` scores them: ReasonMap-Plus accuracy for the five perception types, ReasonMap accuracy "
+                  "of the short route answer for `planning`. The *trivial baseline* answers without reading "
+                  "the map (see below): a figure says the model reads the map only where it beats it.", "",
+                  *_accuracy_table(columns), ""]
+        if any(r and "reasonmap" in r for _, r in columns):
+            lines += ["Route questions, ReasonMap metrics (each asked in its short and its long wording; map "
+                      "score out of 20 short, 40 long; plain means, difficulty-weighted in brackets):", "",
+                      *_route_table(columns), ""]
+        lines += ["Read with the training reward's parser: share of answers in a readable form, and mean "
+                  "reward.", "", *_reward_table([c for c in columns[1:] if c[1]]), ""]
+        if baseline and baseline.get("strategy"):
+            lines += ["Trivial baselines: " + "; ".join(f"{t}: {s}" for t, s in sorted(baseline["strategy"].items()))
+                      + ".", ""]
         if before and after:
-            _before_after_plot(before, after, plots / "before_after.png")
+            _before_after_plot([c for c in columns if c[1]], plots / "before_after.png")
             lines += ["![accuracy before and after](plots/before_after.png)", ""]
+    if change:
+        lines += ["## How much GRPO changed the policy", "", *_change_lines(change), ""]
     if curriculum:
         lines += ["## Curriculum", "", "| stage | records | optimizer steps |", "|---|---:|---|"]
         for s in curriculum.get("stages", []):
@@ -55,7 +69,10 @@ def write_report(run: str | Path) -> Path:
             _by_stage_plot(grpo, "accuracy", "rollout accuracy", plots / "accuracy.png")
             _by_type_plot(grpo, plots / "by_type.png")
             lines += ["![accuracy per step](plots/accuracy.png)", "",
-                      "![reward per question type](plots/by_type.png)", ""]
+                      "![reward per question type](plots/by_type.png)", "",
+                      "All rollouts of the phase, per question type (the detail reward is the partial credit "
+                      "of route answers; it is paid only once an endpoint is right, both in the reference "
+                      "variant):", "", *_rollout_table(grpo), ""]
     if sft:
         _line_plot([r["step"] for r in sft], [r["loss"] for r in sft], "SFT loss", plots / "sft_loss.png")
         lines += ["## SFT warm-up", "", "![SFT loss](plots/sft_loss.png)", ""]
@@ -68,21 +85,100 @@ def _json(path: Path) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def _eval_table(columns: list[tuple[str, dict | None]]) -> list[str]:
-    """Accuracy per type for each evaluation present; parsed and reward for the model ones."""
-    columns = [(name, result) for name, result in columns if result]
-    models = [(name, result) for name, result in columns if name != "majority"]
-    types = sorted({t for _, result in columns for t in result.get("by_type") or {}})
-    head = ["type", "n", *(f"accuracy {name}" for name, _ in columns), *(f"parsed {name}" for name, _ in models),
-            *(f"reward {name}" for name, _ in models)]
+def _accuracy(result: dict | None, qtype: str) -> tuple[float, int] | None:
+    """(accuracy, count) of one type by the benchmark metric: ReasonMap-Plus `correct`, or
+    ReasonMap `acc_short` for routes."""
+    if not result:
+        return None
+    if qtype == "planning":
+        group = (result.get("reasonmap") or {}).get("overall")
+        metric = "acc_short"
+    else:
+        group = ((result.get("reasonmap-plus") or {}).get("by_type") or {}).get(qtype)
+        metric = "correct"
+    if not group or metric not in group:
+        return None
+    return group[metric]["mean"], group["count"]
+
+
+def _types(columns) -> list[str]:
+    from ..questions.kinds import QUESTION_TYPES
+
+    seen = {t for _, r in columns if r for t in r.get("by_type") or {}}
+    return [t for t in QUESTION_TYPES if t in seen]
+
+
+def _accuracy_table(columns: list[tuple[str, dict | None]]) -> list[str]:
+    """Accuracy per type for each evaluation present, and the last one's lead over the baseline."""
+    columns = [(name, r) for name, r in columns if r]
+    head = ["type", "n", *(name for name, _ in columns), "lead over baseline"]
     out = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
-    for key in [*types, "overall"]:
+    base = dict(columns).get("trivial baseline")
+    for qtype in _types(columns):
+        values = [_accuracy(r, qtype) for _, r in columns]
+        n = next((v[1] for v in reversed(values) if v), 0)
+        cells = [f"{v[0]:.3f}" if v else "-" for v in values]
+        last, ref = values[-1], _accuracy(base, qtype)
+        lead = f"{100 * (last[0] - ref[0]):+.1f} points" if last and ref and columns[-1][1] is not base else "-"
+        out.append(f"| {qtype} | {n} | " + " | ".join(cells) + f" | {lead} |")
+    return out
+
+
+_ROUTE_ROWS = (("acc_short", "accuracy, short", "{:.3f}"), ("map_score_short", "map score, short (of 20)", "{:.2f}"),
+               ("acc_long", "accuracy, long", "{:.3f}"), ("map_score_long", "map score, long (of 40)", "{:.2f}"))
+
+
+def _route_table(columns: list[tuple[str, dict | None]]) -> list[str]:
+    columns = [(name, (r or {}).get("reasonmap", {}).get("overall")) for name, r in columns if r]
+    columns = [(name, g) for name, g in columns if g]
+    n = columns[-1][1]["count"] if columns else 0
+    out = [f"| metric (n = {n}) | " + " | ".join(name for name, _ in columns) + " |",
+           "|---|" + "---:|" * len(columns)]
+    for key, label, fmt in _ROUTE_ROWS:
+        cells = [f"{fmt.format(g[key]['mean'])} ({fmt.format(g[key]['weighted'])})" if key in g else "-"
+                 for _, g in columns]
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    return out
+
+
+def _reward_table(columns: list[tuple[str, dict]]) -> list[str]:
+    head = ["type", *(f"parsed {name}" for name, _ in columns), *(f"reward {name}" for name, _ in columns)]
+    out = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+    for key in [*_types(columns), "overall"]:
         def stats(result):
             return result.get("overall") if key == "overall" else (result.get("by_type") or {}).get(key)
-        n = next((stats(r)["count"] for _, r in reversed(columns) if stats(r)), 0)
-        cells = [_cell(stats(r), "accuracy") for _, r in columns]
-        cells += [_cell(stats(r), m) for m in ("parsed", "reward") for _, r in models]
-        out.append(f"| {'**overall**' if key == 'overall' else key} | {n} | " + " | ".join(cells) + " |")
+        cells = [_cell(stats(r), m) for m in ("parsed", "reward") for _, r in columns]
+        out.append(f"| {'**overall**' if key == 'overall' else key} | " + " | ".join(cells) + " |")
+    return out
+
+
+def _change_lines(change: dict) -> list[str]:
+    out = []
+    weights, answers = change.get("weights"), change.get("answers")
+    if weights:
+        out.append(f"- Weights: relative L2 change {100 * weights['relative_l2']:.3g}% from `{weights['from']}` "
+                   f"(largest change of one weight {weights['max_abs']:.3g}; {weights['tensors_changed']} of "
+                   f"{weights['tensors']} tensors changed).")
+    if answers:
+        per_type = ", ".join(f"{t} {100 * v['changed']:.0f}%" for t, v in answers["by_type"].items())
+        out.append(f"- Held-out greedy answers that differ from those {answers['from']}: "
+                   f"{100 * answers['overall']['changed']:.1f}% of {answers['overall']['count']} ({per_type}).")
+    return out
+
+
+def _rollout_table(rows: list[dict]) -> list[str]:
+    sums: dict[str, list[float]] = {}
+    for row in rows:
+        for qtype, v in (row.get("by_type") or {}).items():
+            s = sums.setdefault(qtype, [0, 0.0, 0.0, 0.0, 0.0])
+            s[0] += v["count"]
+            for i, key in enumerate(("reward", "accuracy", "parsed", "detail"), 1):
+                s[i] += v.get(key, 0.0) * v["count"]
+    out = ["| type | rollouts | mean reward | accuracy | parsed | mean detail reward |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for qtype in _types([("", {"by_type": sums})]):
+        n, *totals = sums[qtype]
+        out.append(f"| {qtype} | {int(n)} | " + " | ".join(f"{t / n:.3f}" for t in totals) + " |")
     return out
 
 
@@ -141,17 +237,17 @@ def _by_type_plot(rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def _before_after_plot(before: dict, after: dict, path: Path) -> None:
-    types = sorted(set(before.get("by_type", {})) | set(after.get("by_type", {})))
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    width = 0.38
-    for offset, (name, result) in zip((-width / 2, width / 2), (("before", before), ("after", after))):
-        values = [result.get("by_type", {}).get(t, {}).get("accuracy", 0.0) for t in types]
-        ax.bar([i + offset for i in range(len(types))], values, width, label=name)
+def _before_after_plot(columns: list[tuple[str, dict]], path: Path) -> None:
+    types = _types(columns)
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    width = 0.8 / len(columns)
+    for k, (name, result) in enumerate(columns):
+        values = [(_accuracy(result, t) or (0.0, 0))[0] for t in types]
+        ax.bar([i + (k - (len(columns) - 1) / 2) * width for i in range(len(types))], values, width, label=name)
     ax.set_xticks(range(len(types)), types)
     ax.set_ylabel("held-out accuracy")
     ax.set_ylim(0, 1)
-    ax.legend()
+    ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -14,7 +14,9 @@ shuffle, and the Trainer restores the step, the optimizer and the RNG states.
 from __future__ import annotations
 
 import json
+import math
 import os
+from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
@@ -55,8 +57,9 @@ def train(recipe: Recipe, *, resume: bool = False, console: Console | None = Non
             recipe.save(run / "recipe.yaml")              # does not turn the folder into a run to resume
     evaluate = recipe.eval.enabled and heldout and main
     if evaluate:
+        heldout = _heldout_questions(heldout, recipe)
+        _write_baseline(train_records, heldout, recipe, run / "eval_baseline.json", console)
         _evaluate(model, processor, heldout, recipe, run / "eval_before.json", "before", console)
-        _write_majority(train_records, heldout, run / "eval_majority.json")
     if recipe.sft.enabled:
         model, processor = _sft(model, processor, train_records, recipe, run, console, state)
         if evaluate and recipe.grpo.enabled:  # what GRPO adds, apart from what the warm-up taught
@@ -67,6 +70,8 @@ def train(recipe: Recipe, *, resume: bool = False, console: Console | None = Non
         _save_final(model, processor, run / "final")
     if evaluate:
         _evaluate(model, processor, heldout, recipe, run / "eval_after.json", "after", console)
+        if recipe.grpo.enabled:
+            _write_policy_change(recipe, run, console)
     if main:
         from .report import write_report
 
@@ -130,7 +135,7 @@ def _records(recipe: Recipe, run: Path, console: Console) -> tuple[list[dict], l
             s = d.synthetic
             with console.status(f"drawing {s.cities} synthetic cities into {folder}"):
                 synth_dataset(folder, cities=s.cities, seed=s.seed, difficulty=s.difficulty, size=s.size,
-                              per_city=s.per_city, types=tuple(d.types))
+                              per_city=s.per_city, types=tuple(d.types), workers=min(s.cities, os.cpu_count() or 1))
     records = [r for r in load_records(folder) if r["type"] in d.types]
     if not records:
         raise InputError(f"{folder}: no questions of the types {', '.join(d.types)} (data.types)")
@@ -156,10 +161,11 @@ def _sft(model, processor, records, recipe: Recipe, run: Path, console: Console,
     from datasets import Dataset, Image
     from trl import SFTConfig, SFTTrainer
 
-    from .data import sft_rows
+    from .data import mix_per_type, sft_rows
     from .progress import RichProgress
 
-    chosen = _select(records, recipe.sft.types, recipe.sft.max_samples)
+    chosen = mix_per_type(_select(records, recipe.sft.types, recipe.sft.max_samples), recipe.sft.per_type,
+                          f"sft/{recipe.sft.seed}")
     if not chosen:
         raise InputError(f"{recipe.source}: field 'sft.types': no training questions of these types")
     dataset = Dataset.from_list(sft_rows(chosen)).cast_column("image", Image())
@@ -168,7 +174,10 @@ def _sft(model, processor, records, recipe: Recipe, run: Path, console: Console,
     trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=processor,
                          peft_config=_lora(recipe.sft.lora))
     _attach(trainer, MetricsLog(run / "metrics.jsonl", "sft"), RichProgress("sft", console=console), "sft", run)
-    console.print(f"sft: {len(chosen)} questions, {config.max_steps if config.max_steps > 0 else 'one epoch of'} steps")
+    counts = ", ".join(f"{t} {n}" for t, n in sorted(Counter(r["type"] for r in chosen).items()))
+    steps = config.max_steps if config.max_steps > 0 else math.ceil(len(chosen) / recipe.sft.batch_size
+                                                                      * recipe.sft.epochs)
+    console.print(f"sft: {len(chosen)} questions ({counts}), {steps} steps")
     _train(trainer, folder)
     model = trainer.model
     if recipe.sft.lora.enabled and recipe.sft.merge_lora:
@@ -191,12 +200,13 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
 
     from ..curriculum import plan_curriculum, trl_chunking
     from ..rewards.adapters import make_trl_reward
-    from .data import grpo_rows
+    from .data import grpo_rows, mix_per_type
     from .progress import RichProgress
 
     config = GRPOConfig(**grpo_config_kwargs(recipe, folder), disable_tqdm=True)
     prompts, steps = trl_chunking(config)
-    plan = plan_curriculum(records, recipe.curriculum.build(), prompts_per_chunk=prompts, steps_per_chunk=steps,
+    chosen = mix_per_type(records, recipe.grpo.per_type, f"grpo/{recipe.grpo.seed}")
+    plan = plan_curriculum(chosen, recipe.curriculum.build(), prompts_per_chunk=prompts, steps_per_chunk=steps,
                            leave_out_unstaged=True)
     if state.is_main_process:
         write_text_atomic(run / "curriculum.json", json.dumps(plan.as_dict(), indent=1, ensure_ascii=False))
@@ -302,25 +312,57 @@ def _save_final(model, processor, folder: Path) -> None:
 
 # ------------------------------------------------------------------ evaluation
 
-def _write_majority(train_records: list[dict], heldout: list[dict], path: Path) -> None:
-    """The accuracy of always giving each type's most common training answer: the bar a
-    model must clear before its accuracy says it reads the map."""
-    from collections import Counter
+def _heldout_questions(heldout: list[dict], recipe: Recipe) -> list[dict]:
+    from .heldout import select_heldout
 
+    chosen = select_heldout(heldout, recipe.eval.per_type, recipe.data.heldout_seed)
+    return chosen[: recipe.eval.max_questions] if recipe.eval.max_questions else chosen
+
+
+def _write_baseline(train_records: list[dict], heldout: list[dict], recipe: Recipe, path: Path,
+                    console: Console) -> None:
+    """The trivial baselines of `baselines.py`, scored like the model's answers."""
     if path.is_file():
         return
-    common = {}
-    for qtype in {r["type"] for r in train_records}:
-        common[qtype] = Counter(str(r["answer"]) for r in train_records if r["type"] == qtype).most_common(1)[0][0]
-    by_type = {}
-    for qtype in sorted({r["type"] for r in heldout}):
-        asked = [r for r in heldout if r["type"] == qtype]
-        right = sum(str(r["answer"]) == common.get(qtype) for r in asked)
-        by_type[qtype] = {"count": len(asked), "accuracy": right / len(asked), "answer": common.get(qtype)}
-    total = sum(v["count"] for v in by_type.values())
-    overall = sum(v["accuracy"] * v["count"] for v in by_type.values()) / total if total else 0.0
-    write_text_atomic(path, json.dumps({"when": "majority answer", "overall": {"count": total, "accuracy": overall},
-                                        "by_type": by_type}, indent=1))
+    from .baselines import trivial_answers
+    from .heldout import score_heldout
+
+    answers, strategy = trivial_answers(train_records, heldout, recipe.eval.variant)
+    result = {"when": "trivial baseline", "strategy": strategy,
+              **score_heldout(heldout, answers, recipe.reward.config(), recipe.eval.variant),
+              "answers": [{"id": r.get("id"), "type": r["type"], **a} for r, a in zip(heldout, answers)]}
+    write_text_atomic(path, json.dumps(result, indent=1, ensure_ascii=False))
+    counts = ", ".join(f"{t} {v['count']}" for t, v in result["by_type"].items())
+    console.print(f"held out: {len(heldout)} questions ({counts})")
+
+
+def _write_policy_change(recipe: Recipe, run: Path, console: Console) -> None:
+    """How far GRPO moved the policy: its weights from where GRPO started, and the share of
+    held-out greedy answers that differ from the evaluation before GRPO."""
+    from .change import answer_change, weight_change
+
+    path = run / "policy_change.json"
+    if path.is_file():
+        return
+    result: dict = {"phase": "grpo"}
+    for start in (run / "sft" / "final", run / "init", Path(recipe.model.name_or_path)):
+        if list(start.glob("*.safetensors")) and list((run / "final").glob("*.safetensors")):
+            result["weights"] = {"from": str(start.relative_to(run)) if start.is_relative_to(run) else str(start),
+                                 **weight_change(start, run / "final")}
+            break
+    for name, when in (("eval_after_sft.json", "after sft"), ("eval_before.json", "before")):
+        if (run / name).is_file():
+            before = json.loads((run / name).read_text(encoding="utf-8"))
+            after = json.loads((run / "eval_after.json").read_text(encoding="utf-8"))
+            result["answers"] = {"from": when, **answer_change(before, after)}
+            break
+    write_text_atomic(path, json.dumps(result, indent=1))
+    weights, answers = result.get("weights"), result.get("answers")
+    console.print("policy change by grpo: "
+                  + (f"weights {100 * weights['relative_l2']:.3g}% (relative L2 from {weights['from']})"
+                     if weights else "weights not measured (no saved starting point)")
+                  + (f", held-out greedy answers changed {100 * answers['overall']['changed']:.1f}%"
+                     if answers else ""))
 
 
 def _evaluate(model, processor, records, recipe: Recipe, path: Path, when: str, console: Console) -> dict:
@@ -328,19 +370,19 @@ def _evaluate(model, processor, records, recipe: Recipe, path: Path, when: str, 
         return json.loads(path.read_text(encoding="utf-8"))
     from rich.progress import Progress
 
-    from .heldout import generate_answers, score_answers
+    from .heldout import ask, questions_asked, score_heldout
 
-    chosen = records[: recipe.eval.max_questions] if recipe.eval.max_questions else records
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task(f"eval {when}", total=len(chosen))
-        answers = generate_answers(model, processor, chosen, batch_size=recipe.eval.batch_size,
-                                   max_new_tokens=recipe.eval.max_new_tokens,
-                                   on_batch=lambda n: progress.advance(task, n))
+        task = progress.add_task(f"eval {when}", total=questions_asked(records))
+        answers = ask(model, processor, records, batch_size=recipe.eval.batch_size,
+                      max_new_tokens=recipe.eval.max_new_tokens, on_batch=lambda n: progress.advance(task, n))
     config = recipe.reward.config()
-    result = {"when": when, "variant": config.variant, **score_answers(chosen, answers, config),
-              "answers": [{"id": r.get("id"), "type": r["type"], "answer": a} for r, a in zip(chosen, answers)]}
+    result = {"when": when, "variant": config.variant, **score_heldout(records, answers, config, recipe.eval.variant),
+              "answers": [{"id": r.get("id"), "type": r["type"], **a} for r, a in zip(records, answers)]}
     write_text_atomic(path, json.dumps(result, indent=1, ensure_ascii=False))
     overall = result["overall"]
+    routes = result.get("reasonmap", {}).get("overall")
     console.print(f"eval {when}: accuracy {overall['accuracy']:.3f}, parsed {overall['parsed']:.3f}, "
-                  f"mean reward {overall['reward']:.2f} on {overall['count']} held-out questions")
+                  f"mean reward {overall['reward']:.2f} on {overall['count']} held-out questions"
+                  + (f"; routes: map score {routes['map_score_short']['mean']:.2f} of 20 (short)" if routes else ""))
     return result

@@ -19,25 +19,32 @@ from transformers import TrainerCallback
 
 
 class RewardTracker:
-    """Wraps a TRL reward function to count reward and correctness per question type.
+    """Wraps a TRL reward function to count reward, correctness, parse rate and the detail
+    reward per question type.
 
     `wrap(f)` returns a function with the same signature and name; `take()` returns
-    {type: {"reward": mean, "accuracy": mean, "count": n}} since the last `take()`.
+    {type: {"reward", "accuracy", "parsed", "detail": means, "count": n}} since the last
+    `take()` (the detail reward is the route term: 0 for Plus types).
     """
 
     def __init__(self):
-        self._sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
+        self._sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0, 0])
 
     def wrap(self, reward_fn: Callable) -> Callable:
         def tracked(completions, **columns):
             rewards = reward_fn(completions, **columns)
             types = columns.get("type") or ["?"] * len(rewards)
-            correct = getattr(reward_fn, "last_breakdown", {}).get("correct") or [False] * len(rewards)
-            for qtype, reward, ok in zip(types, rewards, correct):
+            parts = getattr(reward_fn, "last_breakdown", {})
+            n = len(rewards)
+            for qtype, reward, ok, parsed, detail in zip(types, rewards, parts.get("correct") or [False] * n,
+                                                         parts.get("parsed") or [False] * n,
+                                                         parts.get("detail") or [0.0] * n):
                 sums = self._sums[str(qtype)]
                 sums[0] += reward
                 sums[1] += bool(ok)
-                sums[2] += 1
+                sums[2] += bool(parsed)
+                sums[3] += detail
+                sums[4] += 1
             return rewards
 
         tracked.__name__ = tracked.__qualname__ = reward_fn.__name__
@@ -47,8 +54,8 @@ class RewardTracker:
         return tracked
 
     def take(self) -> dict[str, dict[str, float]]:
-        out = {qtype: {"reward": r / n, "accuracy": c / n, "count": n}
-               for qtype, (r, c, n) in sorted(self._sums.items()) if n}
+        out = {qtype: {"reward": r / n, "accuracy": c / n, "parsed": p / n, "detail": d / n, "count": n}
+               for qtype, (r, c, p, d, n) in sorted(self._sums.items()) if n}
         self._sums.clear()
         return out
 
