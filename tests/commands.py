@@ -61,3 +61,14 @@ def real_questions(real: Path, folder: Path, cities: int = 2, per_city: int = 6)
     rewardmap("data", "build", "--stations", picked / "stations", "--maps", picked / "maps", "--out", folder,
               "--per-city", per_city)
     return folder
+
+
+def wrong_modes(folder: Path, umask: int = 0o022) -> dict[str, str]:
+    """Files and folders under FOLDER whose permission bits are not what a plain `open` or
+    `mkdir` under UMASK gives (temporary files are private; what they become must not be)."""
+    wrong = {}
+    for path in [folder, *folder.rglob("*")]:
+        want = (0o777 if path.is_dir() else 0o666) & ~umask
+        if (path.stat().st_mode & 0o777) != want:
+            wrong[str(path.relative_to(folder))] = oct(path.stat().st_mode & 0o777)
+    return wrong

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import _thread
 import base64
+import http.client
 import json
 import os
 import signal
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from rewardmap.errors import InputError
-from rewardmap.eval.api import ChatClient, ServerGone, request_body, run_requests, user_turn
+from rewardmap.eval.api import ChatClient, ServerGone, redactor, request_body, run_requests, user_turn
 from rewardmap.eval.store import PredictionStore
 
 KEY = "sk-test-4f1d9c2b7e"
@@ -115,6 +116,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(int(action), {"error": {"message": f"status {action}"}})
         elif action == "echo-key":
             self._send(400, {"error": {"message": f"bad request from {self.headers.get('Authorization')}"}})
+        elif action.startswith("echo-key-at:"):  # the key after N characters of a long message
+            filler = "x" * int(action.split(":")[1])
+            self._send(400, {"error": {"message": f"{filler}{self.headers.get('Authorization')} and more" * 3}})
+        elif action == "key-in-answer":
+            self._send(200, {"object": "chat.completion", "choices": [{"index": 0, "finish_reason": "stop", "message": {
+                "role": "assistant", "content": f"\\boxed{{{self.headers.get('Authorization')[7:19]}}}"}}]})
         else:
             message = {"role": "assistant", "content": f"<think>reading the map</think>\\boxed{{{question}}}"}
             if action == "reasoning":
@@ -154,6 +161,11 @@ def records(tmp_path):
 
 def plus_messages(record):
     return user_turn(record["figure"], record["question"])
+
+
+def text_turn(record):
+    """A message without a map, for tests about the text that comes back."""
+    return [{"role": "user", "content": [{"type": "text", "text": record["question"]}]}]
 
 
 def client_for(api, **kwargs):
@@ -207,6 +219,63 @@ def test_the_key_stays_out_of_the_store_errors_and_repr_even_when_the_server_ech
     assert rows[0]["status"] == "failed" and "bad request from Bearer ***" in rows[0]["error"]
     everything = path.read_text() + repr(client) + str(capsys.readouterr()) + caplog.text
     assert KEY not in everything and KEY[3:] not in everything
+
+
+def test_no_piece_of_the_key_reaches_the_store_at_any_offset_of_a_long_error(api, tmp_path, monkeypatch):
+    """Errors are cut to 200 characters; the key must be hidden before the cut, and so must
+    any piece of it of 8 or more characters (here: the key cut by the 200-character limit,
+    and 12 characters of it put into an answer)."""
+    key = "sk-live-" + "0123456789abcdefghijklmnopqrstuvwxyz"
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    offsets = range(0, 260, 3)
+    records = [{"id": n, "figure": None, "question": f"q{n}"} for n in offsets] + [
+        {"id": "answer", "figure": None, "question": "qa"}]
+    api.plan = {f"q{n}": [f"echo-key-at:{n}"] for n in offsets} | {"qa": ["key-in-answer"]}
+    path = tmp_path / "predictions.jsonl"
+    with PredictionStore(path) as store:
+        summary = run_requests(records, text_turn, store,
+                               client_for(api, retries=0), concurrency=4)
+    assert summary.failed == len(offsets) and summary.ok == 1
+    stored = path.read_text()
+    pieces = {key[i:i + 8] for i in range(len(key) - 7)}
+    assert not [p for p in pieces if p in stored]
+    errors = {r["id"]: r["error"] for r in lines(path) if r["status"] == "failed"}
+    assert all("***" in errors[n] for n in offsets if n < 160)  # the message is kept, the key hidden
+    assert [r["response"] for r in lines(path) if r["id"] == "answer"] == ["\\boxed{***}"]
+
+
+def test_the_key_is_hidden_from_exceptions_raised_while_sending(api, tmp_path, monkeypatch):
+    key = "sk-0123456789abcdefghij"
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+
+    request = http.client.HTTPConnection.request
+
+    def failing_request(self, method, *args, **kwargs):
+        if method != "POST":  # the probe passes
+            return request(self, method, *args, **kwargs)
+        raise ConnectionResetError(f"reset while sending Authorization: Bearer {key[:15]}")
+
+    monkeypatch.setattr(http.client.HTTPConnection, "request", failing_request)
+    path = tmp_path / "predictions.jsonl"
+    with PredictionStore(path) as store:
+        summary = run_requests([{"id": 0, "question": "q0"}], text_turn, store,
+                               client_for(api, retries=0))
+    [row] = lines(path)
+    assert summary.failed == 1 and "reset while sending" in row["error"] and key[:15] not in path.read_text()
+
+
+def test_redactor_hides_the_key_and_its_pieces_wherever_they_are():
+    key = "sk-abcdefghijklmnopqrstuvwxyz0123456789"
+    hide = redactor(key)
+    for offset in range(0, 300, 7):
+        for text in (f"{'y' * offset}{key}{'z' * 40}", f"{'y' * offset}{key[5:30]} and {key[-9:]}",
+                     f"{'y' * offset}{key[:20]}\n{key[20:]}"):
+            hidden = hide(text)
+            assert not any(key[i:i + 8] in hidden for i in range(len(key) - 7)), (offset, text)
+            assert hidden.startswith("y" * offset) and "***" in hidden
+    assert hide("nothing secret here") == "nothing secret here"
+    assert hide(f"{key[:7]}") == key[:7]  # 7 characters of a key are not a leak worth hiding text for
+    assert redactor("short")("a short key") == "a *** key" and redactor("")("text") == "text"
 
 
 def test_thinking_returned_apart_is_kept_in_the_raw_text(api, records, tmp_path):
@@ -411,7 +480,7 @@ def test_bad_api_urls(url):
 
 CHILD = """
 import sys
-from rewardmap.eval.api import ChatClient, ServerGone, request_body, run_requests, user_turn
+from rewardmap.eval.api import ChatClient, ServerGone, redactor, request_body, run_requests, user_turn
 from rewardmap.eval.store import PredictionStore
 url, path, figure = sys.argv[1:4]
 records = [{"id": f"r{i}", "figure": figure, "question": f"q{i}"} for i in range(120)]

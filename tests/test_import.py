@@ -16,6 +16,7 @@ from pathlib import Path
 import datasets
 import huggingface_hub
 import pytest
+from commands import wrong_modes
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
@@ -23,6 +24,7 @@ from rewardmap.datasets.download import download_dataset, repo_id
 from rewardmap.datasets.importer import import_dataset
 from rewardmap.datasets.schema import BASE_FIELDS
 from rewardmap.errors import InputError
+from rewardmap.fileio import umask
 
 TINYVILLE = {
     "Line 1": ["Alpha Station (Transfer Station)", "Beta Station", "Gamma Station"],
@@ -207,6 +209,7 @@ def test_plus_save_to_disk(tmp_path, plus_saved):
     test_rec = next(r for r in records if r["split"] == "test")
     assert test_rec["json"] is None and pixels(out / test_rec["figure"]) == pixels(image("green"))
     assert len({r["id"] for r in records}) == 6 and test_rec["id"] == "reasonmap-plus-test-00000"
+    assert wrong_modes(out, umask()) == {}  # not the private modes of the staging folder
 
 
 def test_plus_paths_missing_are_reported_or_strict(tmp_path):

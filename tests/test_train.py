@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from commands import ENV, ROOT, real_questions, rewardmap
+from commands import ENV, ROOT, real_questions, rewardmap, wrong_modes
 from safetensors.torch import load_file
 
 from rewardmap.curriculum import PRESETS
 from rewardmap.eval.metrics import evaluate_predictions
+from rewardmap.fileio import umask
 from rewardmap.train.merge import merge_model
 from rewardmap.train.policy import load_pretrained
 
@@ -49,6 +50,7 @@ def test_run_folder_holds_every_artifact(run):
                  "plots/before_after.png", "plots/by_type.png"):
         assert (run / name).is_file(), name
     assert list((run / "tensorboard" / "grpo").rglob("events.out.tfevents.*"))
+    assert wrong_modes(run, umask()) == {}  # weights, reports and recipe as readable as a plain write makes them
     report = (run / "report.md").read_text()
     assert "| **overall** |" in report and "plots/reward.png" in report and "TorF1+TorF2" in report
     assert "| type | n | trivial baseline | before | after SFT | after GRPO | lead over baseline |" in report
@@ -161,7 +163,7 @@ def test_lora_run_merges_into_full_weights(tmp_path):
     assert (checkpoint / "adapter_config.json").is_file()  # LoRA checkpoints hold the adapter only
     merged = tmp_path / "merged"
     assert merge_model(checkpoint, merged) <= 1e-4
-    assert not (merged / "adapter_config.json").exists()
+    assert not (merged / "adapter_config.json").exists() and wrong_modes(merged, umask()) == {}
     weights = load_file(merged / "model.safetensors")
     assert not any("lora" in k for k in weights)
     init = load_file(out / "init" / "model.safetensors")

@@ -12,13 +12,48 @@ from typing import Iterable, Iterator
 from .errors import InputError
 
 
+def umask() -> int:
+    """The process's umask, read without changing it where Linux shows it (setting it to read
+    it, even for an instant, races with other threads creating files)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def default_mode(directory: bool = False) -> int:
+    """The mode `open` or `mkdir` would give a new file or folder: 0o666 or 0o777 less the umask.
+    Temporary files and folders are created 0600 / 0700; what they become must not be."""
+    return (0o777 if directory else 0o666) & ~umask()
+
+
+def follow_umask(folder: str | os.PathLike) -> None:
+    """Give every private (0600) file under FOLDER the mode a plain write gives: libraries that
+    write through a temporary file (safetensors 0.8 does) leave their output readable by its
+    owner only, whatever the umask says."""
+    mode = default_mode()
+    for path in Path(folder).rglob("*"):
+        if path.is_file() and not path.is_symlink() and path.stat().st_mode & 0o777 == 0o600 != mode:
+            path.chmod(mode)
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
+    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds.
+    The file ends with the mode a plain write would give it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    try:
+        os.fchmod(fd, default_mode())
+    finally:
+        os.close(fd)
     try:
         yield Path(tmp)
         os.replace(tmp, path)

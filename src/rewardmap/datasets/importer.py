@@ -37,7 +37,7 @@ from typing import Callable, Iterator, Sequence
 from PIL import Image
 
 from ..errors import InputError, where
-from ..fileio import read_jsonl, write_jsonl_atomic
+from ..fileio import default_mode, read_jsonl, write_jsonl_atomic
 from .schema import BASE_FIELDS, DIFFICULTIES, PLUS_TYPES, QUESTION_TYPES, ROUTE_TYPE
 
 _SPLIT_WORDS = ("train", "test", "validation", "valid", "val", "dev")
@@ -128,6 +128,7 @@ def import_dataset(
     roots = list(dict.fromkeys([base, base.parent, *map(Path, search_dirs)]))
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    staging.chmod(default_mode(directory=True))  # the folder it becomes is not private
     try:
         ctx = _Context(src, staging, roots, strict, ImportSummary(out=out))
         with _progress_bar(progress) as bar:

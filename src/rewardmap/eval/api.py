@@ -14,7 +14,8 @@ versions: httpx, then httpx2).
 
 The API key is read from the environment variable named by `api_key_env` and lives only
 in the client's request headers: it is not an attribute that `repr` shows, and every error
-text is scrubbed of it before it reaches a message, a log or the store.
+text and answer is scrubbed of it (whole, or any piece of 8 or more characters a server may
+echo) before it is cut short and before it reaches a message, a log or the store.
 """
 
 from __future__ import annotations
@@ -184,7 +185,7 @@ class ChatClient:
         self._path = path
         self._query = f"?{parts.query}" if parts.query else ""
         key = os.environ.get(api_key_env) or ""
-        self._redact = (lambda text: text.replace(key, "***")) if key else (lambda text: text)
+        self._redact = redactor(key)
         self._headers = {"Content-Type": "application/json", "Accept": "application/json",
                          "User-Agent": "rewardmap-eval"}
         if key:
@@ -230,7 +231,7 @@ class ChatClient:
             else:
                 if status == 200:
                     return self._completion(data, attempts)
-                error = f"HTTP {status} from {self.url}{_snippet(data)}"
+                error = f"HTTP {status} from {self.url}{_snippet(data, self._redact)}"
                 if status in (401, 403):
                     error += f" ({self._key_hint()})"
                 retryable = status == 429 or status >= 500
@@ -342,9 +343,10 @@ class ChatClient:
             if not isinstance(content, str):
                 raise TypeError
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-            raise APIError(self._redact(f"HTTP 200 from {self.url} but not a chat completion{_snippet(data)}"),
-                           attempts) from None
+            raise APIError(self._redact(f"HTTP 200 from {self.url} but not a chat completion"
+                                        f"{_snippet(data, self._redact)}"), attempts) from None
         text = f"<think>{reasoning}</think>{content}" if isinstance(reasoning, str) and reasoning else content
+        text = self._redact(text)  # a server that puts the key into an answer does not get it stored
         return Completion(text=text, answer=final_answer(text), finish_reason=finish, attempts=attempts)
 
     def _key_hint(self) -> str:
@@ -508,15 +510,44 @@ def _no_server(e: BaseException) -> bool:
         getattr(e, "errno", None) in (errno.EHOSTUNREACH, errno.ENETUNREACH)
 
 
-def _snippet(data: bytes, limit: int = 200) -> str:
-    """The server's own words, one line: OpenAI-style `error.message` when there is one."""
+def redactor(secret: str, fragment: int = 8) -> Callable[[str], str]:
+    """A function that replaces SECRET in a text with `***`: every occurrence, and every piece
+    of it FRAGMENT or more characters long (a server may echo a key cut short or mangled).
+
+    >>> hide = redactor("sk-0123456789abcdef")
+    >>> hide("bad key sk-0123456789abcdef; was it 23456789ab?")
+    'bad key ***; was it ***?'
+    """
+    if not secret:
+        return lambda text: text
+    if len(secret) < fragment:
+        return lambda text: text.replace(secret, "***")
+    pieces = {secret[i:i + fragment] for i in range(len(secret) - fragment + 1)}
+    first = re.compile("|".join(re.escape(p) for p in sorted(pieces)))
+
+    def redact(text: str) -> str:
+        out, pos = [], 0
+        while (match := first.search(text, pos)) is not None:
+            end = match.end()
+            while end < len(text) and text[end - fragment + 1:end + 1] in pieces:  # as far as it goes
+                end += 1
+            out += [text[pos:match.start()], "***"]
+            pos = end
+        return "".join(out) + text[pos:] if out else text
+
+    return redact
+
+
+def _snippet(data: bytes, redact: Callable[[str], str], limit: int = 200) -> str:
+    """The server's own words, one line: OpenAI-style `error.message` when there is one,
+    redacted before it is cut to LIMIT characters (cut first, a key could survive in part)."""
     text = data.decode("utf-8", "replace")
     try:
         error = json.loads(text).get("error")
         text = error.get("message", text) if isinstance(error, dict) else error if isinstance(error, str) else text
     except (ValueError, AttributeError):
         pass
-    text = " ".join(str(text).split())
+    text = redact(" ".join(str(text).split()))
     if len(text) > limit:
         text = text[:limit] + "..."
     return f": {text}" if text else ""

@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 from ..errors import InputError
+from ..fileio import follow_umask
 
 TOLERANCE = 1e-4  # float32 round trip and LoRA merge rounding stay far below this
 
@@ -50,6 +51,7 @@ def merge_model(source: str | Path, out: str | Path) -> float:
     shutil.rmtree(tmp, ignore_errors=True)
     merged.save_pretrained(tmp)
     processor.save_pretrained(tmp)
+    follow_umask(tmp)
     reloaded, reprocessor = load_pretrained(tmp)
     reloaded.eval()
     with torch.no_grad():

@@ -22,9 +22,9 @@ from pathlib import Path
 from rich.console import Console
 
 from ..errors import InputError
-from ..fileio import write_text_atomic
+from ..fileio import follow_umask, write_text_atomic
 from .recipe import Recipe, grpo_config_kwargs, load_recipe, runs_on_cpu, sft_config_kwargs
-from .tracking import MetricsLog, RewardTracker, read_metrics
+from .tracking import CheckpointModes, MetricsLog, RewardTracker, read_metrics
 
 
 def train(recipe: Recipe, *, resume: bool = False, console: Console | None = None) -> Path:
@@ -241,6 +241,7 @@ def _attach(trainer, log: MetricsLog, progress, phase: str, run: Path) -> None:
     from .progress import quiet_trainer
 
     trainer.add_callback(log)
+    trainer.add_callback(CheckpointModes())
     quiet_trainer(trainer, progress)
     checkpoint = _last_checkpoint(run / phase)
     if checkpoint and trainer.accelerator.is_main_process:  # a resumed phase re-logs the steps after its checkpoint: drop the old lines
@@ -307,6 +308,7 @@ def _save_final(model, processor, folder: Path) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp)
     processor.save_pretrained(tmp)
+    follow_umask(tmp)
     os.replace(tmp, folder)
 
 

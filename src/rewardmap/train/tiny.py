@@ -37,6 +37,8 @@ from transformers import (
 )
 from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
+from ..fileio import follow_umask
+
 # The Qwen2.5-VL special tokens, in the order Qwen numbers them (here they get ids 0..13).
 SPECIAL_TOKENS = (
     "<|endoftext|>", "<|im_start|>", "<|im_end|>",
@@ -314,6 +316,7 @@ def save_tiny(model, processor, folder: str | Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
+    follow_umask(folder)
     return folder
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
+from ..fileio import follow_umask
+
 
 class RewardTracker:
     """Wraps a TRL reward function to count reward, correctness, parse rate and the detail
@@ -85,6 +87,14 @@ class MetricsLog(TrainerCallback):
             if by_type:
                 line["by_type"] = by_type
         append_jsonl(self.path, line)
+
+
+class CheckpointModes(TrainerCallback):
+    """Checkpoints get the file modes of the user's umask (see `fileio.follow_umask`)."""
+
+    def on_save(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            follow_umask(Path(args.output_dir) / f"checkpoint-{state.global_step}")
 
 
 def append_jsonl(path: Path, record: dict) -> None:
