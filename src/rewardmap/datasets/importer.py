@@ -105,7 +105,9 @@ def import_dataset(
     and `./stations/<country>/<city>.json`) are looked up under `src` (its folder for a file),
     that folder's parent, then each of `search_dirs` (e.g. a checkout holding `maps/` and
     `stations/`). A path found nowhere stays in the record as given and is listed in
-    `ImportSummary.missing`; with `strict=True` it is an error instead.
+    `ImportSummary.missing`; with `strict=True` it is an error instead. A path that leads
+    outside those folders (absolute, `..`, or a symlink out) is an error either way, and the
+    file is not read: a downloaded dataset must not copy the user's files into its import.
 
     `out` must be absent or empty unless `overwrite=True`. `progress=True` shows a rich
     progress bar per split. Raises `InputError` (one line naming `src`, the split and row,
@@ -306,11 +308,15 @@ class _Context:
     def resolve(self, value: str, field: str) -> Path | None:
         path = Path(value.strip().removeprefix("file://"))
         candidates = [path] if path.is_absolute() else [root / path for root in self.roots]
+        looked = ", ".join(str(root) for root in self.roots)
         for candidate in candidates:
             if candidate.is_file():
+                real = candidate.resolve()
+                if not any(real.is_relative_to(root.resolve()) for root in self.roots):
+                    raise _RowError(field, f"path {value!r} leads outside the folders files are read from "
+                                           f"({looked}); not read")
                 return candidate
         if self.strict:
-            looked = ", ".join(str(root) for root in self.roots)
             raise _RowError(field, f"file {value!r} not found (looked under {looked})")
         self.missing.setdefault(field, set()).add(value)
         return None

@@ -65,14 +65,19 @@ class StationFiles:
         return found
 
     def _path(self, source: str | Path) -> Path:
+        """The file SOURCE names. With a root, only a file inside it (symlinks resolved): a
+        record from someone else's dataset must not make us read, say, a key file."""
         path = Path(source)
-        if path.is_absolute():
-            return path
         if self.root is None:
+            if path.is_absolute():
+                return path
             raise InputError(f"'{source}' is a path but no stations root was given")
-        if not (self.root / path).is_file() and path.parts[:1] == ("stations",):
-            return (self.root.joinpath(*path.parts[1:])).resolve()
-        return (self.root / path).resolve()
+        if not path.is_absolute() and not (self.root / path).is_file() and path.parts[:1] == ("stations",):
+            path = self.root.joinpath(*path.parts[1:])
+        resolved = (self.root / path).resolve()
+        if not resolved.is_relative_to(self.root.resolve()):
+            raise InputError(f"station file {str(source)!r} is outside the stations root {self.root}; not read")
+        return resolved
 
     def _from_text(self, text: str) -> Network:
         try:

@@ -24,15 +24,16 @@ REWARD_COLUMNS = ("type", "answer", "station_1", "station_2", "difficulty_city",
 
 def load_records(folder: str | Path) -> list[dict]:
     """The records of `folder/questions.jsonl` (the project's dataset layout), checked for
-    what training reads: a known type, a question, and a map image that exists."""
+    what training reads: a known type, a question, and a map image that exists; `figure` and
+    `json` paths must stay inside FOLDER (symlinks resolved), since a downloaded dataset could
+    otherwise make evaluation read, and send to an API server, any file of the user's."""
     root = Path(folder)
     path = root / "questions.jsonl"
     if not path.is_file():
         raise InputError(f"{root}: no questions.jsonl (is this a dataset folder? `rewardmap data synth` makes one)")
     # A dataset names a few maps and station files thousands of times: look each up once
     # (resolving every line's paths was most of the time a resumed evaluation takes to start).
-    absolute = lru_cache(maxsize=None)(lambda relative: str((root / relative).resolve()))
-    exists = lru_cache(maxsize=None)(lambda relative: (root / relative).is_file())
+    inside = lru_cache(maxsize=None)(lambda relative: _inside(root, relative))
     records = []
     for lineno, record in read_jsonl(path):
         if record.get("type") not in QUESTION_TYPES:
@@ -40,15 +41,30 @@ def load_records(folder: str | Path) -> list[dict]:
                              f"got {record.get('type')!r}")
         if not isinstance(record.get("question"), str):
             raise InputError(f"{where(path, lineno, 'question')}: expected the question text")
-        figure = record.get("figure")
-        if not isinstance(figure, str) or not exists(figure):
+        figure, station = record.get("figure"), record.get("json")
+        if not isinstance(figure, str) or not figure:
+            raise InputError(f"{where(path, lineno, 'figure')}: expected the map image's path, got {figure!r}")
+        for field, value in (("figure", figure), ("json", station)):
+            if isinstance(value, str) and not value.lstrip().startswith("{") and inside(value) is None:
+                raise InputError(f"{where(path, lineno, field)}: path {value!r} leads outside the dataset folder "
+                                 f"{root}; not read")
+        if not inside(figure).is_file():
             raise InputError(f"{where(path, lineno, 'figure')}: map image {figure!r} not found under {root}")
-        records.append({**record, "figure": absolute(figure),
-                        "json": absolute(record["json"]) if isinstance(record.get("json"), str)
-                        else record.get("json")})
+        records.append({**record, "figure": str(inside(figure)),
+                        "json": str(inside(station)) if isinstance(station, str) and not station.lstrip().startswith("{")
+                        else station})
     if not records:
         raise InputError(f"{path}: no records")
     return records
+
+
+def _inside(root: Path, relative: str) -> Path | None:
+    """ROOT / RELATIVE with every symlink resolved, or None when that leads outside ROOT (an
+    absolute path, `..`, or a link out)."""
+    if Path(relative).is_absolute():
+        return None
+    path = (root / relative).resolve()
+    return path if path.is_relative_to(root.resolve()) else None
 
 
 def split_by_city(records: Sequence[dict], heldout_cities: int, seed: int) -> tuple[list[dict], list[dict]]:
