@@ -242,7 +242,7 @@ def score(
     from .rewards.batch import score_file
 
     with _errors():
-        if not responses.is_file():
+        if not responses.exists():
             raise InputError(f"{responses}: no such file")
         try:
             config = RewardConfig(variant=variant, mode=mode)
@@ -283,7 +283,7 @@ def metrics(
     from .fileio import write_jsonl_atomic
 
     with _errors():
-        if not predictions.is_file():
+        if not predictions.exists():
             raise InputError(f"{predictions}: no such file")
         summary, scores = evaluate_predictions(predictions, benchmark, stations_root, variant)
         if scores_out:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,16 +86,49 @@ def write_jsonl_atomic(path: str | os.PathLike, records: Iterable[dict]) -> int:
     return n
 
 
+STATION_FILE_MAX_BYTES = 16 * 2**20  # the largest real ReasonMap station file is about 40 KB
+MAP_FILE_MAX_BYTES = 256 * 2**20  # the largest real map file is a few MB
+
+
+def read_capped(path: str | os.PathLike, limit: int, what: str) -> bytes:
+    """The bytes of a regular file of at most LIMIT bytes, else one InputError: a FIFO would
+    block forever and a link to /dev/zero read without end."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: {what} is not a regular file")
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"{path}: {what} is larger than the {limit // 2**20} MB allowed")
+    return data
+
+
+def parse_json(text: str | bytes, where: str, **kwargs):
+    """`json.loads`, with every way untrusted text can fail it as one InputError naming WHERE:
+    bad syntax, bytes that are not UTF-8, an integer past Python's digit limit, nesting too
+    deep for the parser."""
+    try:
+        return json.loads(text, **kwargs)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{where}: not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"{where}: not UTF-8 text (byte {e.start})") from None
+    except ValueError:  # Python's limit on the digits of an integer
+        raise InputError(f"{where}: not usable JSON (an integer of more than {sys.get_int_max_str_digits()} "
+                         "digits)") from None
+    except RecursionError:
+        raise InputError(f"{where}: not usable JSON (nested too deep)") from None
+
+
 def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
     """Yield (line number, record); a line that is not a JSON object is an InputError."""
-    with open(path, encoding="utf-8") as f:
+    if not Path(path).is_file():
+        raise InputError(f"{path}: not a regular file")
+    with open(path, "rb") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
+            record = parse_json(line, f"{path}:{lineno}")
             if not isinstance(record, dict):
                 raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
             yield lineno, record

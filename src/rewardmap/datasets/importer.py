@@ -37,9 +37,11 @@ from typing import Callable, Iterator, Sequence
 from PIL import Image
 
 from ..errors import InputError, where
-from ..fileio import default_mode, read_jsonl, write_jsonl_atomic
+from ..fileio import (MAP_FILE_MAX_BYTES, STATION_FILE_MAX_BYTES, default_mode, parse_json, read_capped,
+                      read_jsonl, write_jsonl_atomic)
 from .schema import BASE_FIELDS, DIFFICULTIES, PLUS_TYPES, QUESTION_TYPES, ROUTE_TYPE
 
+IMPORT_JSON_MAX_BYTES = 2 * 2**30  # a .json source is parsed whole: ReasonMap-Train with inline maps is a few GB at most
 _SPLIT_WORDS = ("train", "test", "validation", "valid", "val", "dev")
 _TYPES = {t.lower(): t for t in QUESTION_TYPES}  # also accepts "torf1", "Counting 1"
 _YES_NO = {"yes": 1, "true": 1, "no": 0, "false": 0}
@@ -240,10 +242,7 @@ def _from_json(path: Path) -> _Split:
     if path.suffix.lower() == ".jsonl":
         records = [record for _, record in read_jsonl(path)]
     else:
-        try:
-            records = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise InputError(f"{path}: not valid JSON ({_one_line(e)})") from None
+        records = parse_json(read_capped(path, IMPORT_JSON_MAX_BYTES, "JSON source"), str(path))
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise InputError(f"{path}: expected a JSON list of record objects")
     columns = {key for record in records for key in record}
@@ -332,7 +331,8 @@ class _Context:
     def figure(self, value, country: str, city: str) -> str:
         data = _figure_data(value)
         if isinstance(data, str):
-            return self.from_path(data, "figure", lambda path: self.map_file(path.read_bytes(), country, city))
+            return self.from_path(data, "figure", lambda path: self.map_file(
+                _read(path, MAP_FILE_MAX_BYTES, "map", "figure"), country, city))
         return self.map_file(data, country, city)
 
     def map_file(self, data: bytes, country: str, city: str) -> str:
@@ -352,7 +352,7 @@ class _Context:
             return self.station_file(obj, data, country, city)
         if isinstance(value, str):
             def load(path: Path) -> str:
-                data = path.read_bytes()  # copied as is: markers and formatting kept
+                data = _read(path, STATION_FILE_MAX_BYTES, "station file", "json")  # copied as is
                 return self.station_file(_parse_json(data, "json"), data, country, city)
 
             return self.from_path(value, "json", load)
@@ -644,11 +644,18 @@ def _difficulty(row: dict, key: str) -> str | None:
     return level
 
 
+def _read(path: Path, limit: int, what: str, field: str) -> bytes:
+    try:
+        return read_capped(path, limit, what)
+    except InputError as e:
+        raise _RowError(field, str(e)) from None
+
+
 def _parse_json(text: str | bytes, field: str):
     try:
-        return json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise _RowError(field, f"not valid JSON ({_one_line(e)})") from None
+        return parse_json(text, "")
+    except InputError as e:
+        raise _RowError(field, str(e).removeprefix(": ")) from None
 
 
 def _json_safe(value) -> bool:

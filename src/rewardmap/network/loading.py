@@ -7,11 +7,11 @@ error naming the file and the line.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import InputError
+from ..fileio import STATION_FILE_MAX_BYTES, parse_json, read_capped
 from .names import has_branch_marker, strip_markers
 from .network import Line, Network
 
@@ -29,13 +29,12 @@ def load_station_file(path: str | Path, *, strict: bool = True) -> Network:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
+        data = parse_json(read_capped(path, STATION_FILE_MAX_BYTES, "station file"), str(path),
+                          object_pairs_hook=_no_duplicate_keys)
+    except InputError as e:
+        raise StationFileError(str(e)) from None
+    except OSError as e:
         raise StationFileError(f"{path}: cannot read station file ({e.__class__.__name__}: {e})") from None
-    try:
-        data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
-    except json.JSONDecodeError as e:
-        raise StationFileError(f"{path}: not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
     except _DuplicateKey as e:
         raise StationFileError(f"{path}: line '{e.args[0]}' is defined twice") from None
     return network_from_mapping(data, name=path.stem, source=str(path), strict=strict)

@@ -1,0 +1,87 @@
+"""Input that breaks Python's own JSON reading, or that is not a file at all, gets one line and
+exit status 2 from every command that reads it: never a traceback, never a hang, and nothing
+left half-written."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from commands import rewardmap
+
+BAD_LINES = {
+    "a 5,000-digit integer": b'{"type": "Counting3", "answer": ' + b"9" * 5000 + b"}\n",
+    "JSON nested 100,000 deep": b"[" * 100_000 + b"]" * 100_000 + b"\n",
+    "bytes that are not UTF-8": b'{"type": "Counting3", "question": "\xff\xfe"}\n',
+}
+WHY = {"a 5,000-digit integer": "more than 4300 digits", "JSON nested 100,000 deep": "nested too deep",
+       "bytes that are not UTF-8": "not UTF-8"}
+
+
+def one_line_error(result, *needles: str) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+@pytest.mark.parametrize("case", list(BAD_LINES))
+def test_json_lines_inputs(tmp_path, case):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "questions.jsonl").write_bytes(BAD_LINES[case])
+    where = f"{data / 'questions.jsonl'}:1"
+    for args in (["data", "check", data], ["score", data / "questions.jsonl", "--stations-root", data],
+                 ["metrics", data / "questions.jsonl", "--benchmark", "reasonmap-plus"],
+                 ["eval", "--data", data, "--benchmark", "reasonmap-plus", "--api", "http://127.0.0.1:9/v1",
+                  "--api-model", "m", "--out", tmp_path / "run"]):
+        one_line_error(rewardmap(*args, check=False), where, WHY[case])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # no run folder begun
+
+
+@pytest.mark.parametrize("case", list(BAD_LINES))
+def test_station_files_and_import_sources(tmp_path, case):
+    stations = tmp_path / "stations" / "land"
+    stations.mkdir(parents=True)
+    (stations / "city.json").write_bytes(BAD_LINES[case].replace(b'"type"', b'"Line 1": ["A", "B"], "type"'))
+    one_line_error(rewardmap("data", "build", "--stations", tmp_path / "stations", "--out", tmp_path / "out",
+                             check=False), "city.json", WHY[case])
+    source = tmp_path / "source.json"
+    source.write_bytes(b"[" + BAD_LINES[case].strip() + b"]")
+    one_line_error(rewardmap("data", "import", source, "--out", tmp_path / "imported", check=False),
+                   "source.json", WHY[case])
+    assert not (tmp_path / "out").exists() and not (tmp_path / "imported").exists()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_only_regular_files_are_read(tmp_path, kind):
+    """A FIFO would block the read forever, a link to /dev/zero would never end it."""
+    def special(path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if kind == "fifo":
+            os.mkfifo(path)
+        else:
+            path.symlink_to("/dev/zero")
+        return path
+
+    special(tmp_path / "stations" / "land" / "city.json")
+    one_line_error(rewardmap("data", "build", "--stations", tmp_path / "stations", "--out", tmp_path / "out",
+                             check=False, timeout=60), "city.json", "not a regular file")
+    one_line_error(rewardmap("data", "import", special(tmp_path / "source.json"), "--out", tmp_path / "imported",
+                             check=False, timeout=60), "source.json", "not a regular file")
+    one_line_error(rewardmap("score", special(tmp_path / "answers.jsonl"), "--stations-root", tmp_path,
+                             check=False, timeout=60), "answers.jsonl", "not a regular file")
+
+
+def test_a_station_file_above_the_size_cap_is_refused(tmp_path):
+    from rewardmap.errors import InputError
+    from rewardmap.fileio import STATION_FILE_MAX_BYTES
+    from rewardmap.network import load_station_file
+
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps({"Line 1": ["A", "B"], "pad": "x" * STATION_FILE_MAX_BYTES}))
+    with pytest.raises(InputError, match=r"huge\.json: station file is larger than the 16 MB allowed"):
+        load_station_file(path)
