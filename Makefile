@@ -27,7 +27,7 @@ demo: $(STAMP)
 	OMP_NUM_THREADS=1 $(VENV)/bin/rewardmap train --resume
 
 data-demo: $(STAMP)
-	$(VENV)/bin/rewardmap data synth --cities 6 --seed 0 --size 1024 --per-city 50 --out $(DEMO_DIR)
+	$(VENV)/bin/rewardmap data synth --cities 6 --seed 0 --size 1024 --per-city 50 --out $(DEMO_DIR) --overwrite
 	$(VENV)/bin/rewardmap data check $(DEMO_DIR)
 
 test: $(STAMP)

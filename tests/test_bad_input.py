@@ -85,3 +85,37 @@ def test_a_station_file_above_the_size_cap_is_refused(tmp_path):
     path.write_text(json.dumps({"Line 1": ["A", "B"], "pad": "x" * STATION_FILE_MAX_BYTES}))
     with pytest.raises(InputError, match=r"huge\.json: station file is larger than the 16 MB allowed"):
         load_station_file(path)
+
+
+def test_an_output_that_is_a_file_is_refused_in_one_line(tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("mine")
+    (tmp_path / "stations" / "land").mkdir(parents=True)
+    (tmp_path / "stations" / "land" / "city.json").write_text(json.dumps({"Line 1": ["A", "B", "C"]}))
+    synth = ["data", "synth", "--cities", 1, "--per-city", 4, "--size", 256, "--workers", 1]
+    for args in ([*synth, "--out", taken], ["train", "--out", taken], ["merge", tmp_path, "--out", taken],
+                 ["data", "build", "--stations", tmp_path / "stations", "--out", taken]):
+        one_line_error(rewardmap(*args, check=False), str(taken))
+    assert taken.read_text() == "mine"
+
+
+def test_synth_and_build_refuse_a_dataset_folder_unless_overwrite_replaces_it_whole(tmp_path):
+    """Writing over an older dataset used to leave its maps and station files beside the new
+    questions (and an evaluation of the result then failed)."""
+    from commands import synth_data
+
+    old = synth_data(tmp_path / "data")
+    old_files = sorted(p.relative_to(old) for p in old.rglob("*"))
+    synth = ["data", "synth", "--cities", 1, "--per-city", 4, "--size", 256, "--workers", 1, "--seed", 7]
+    one_line_error(rewardmap(*synth, "--out", old, check=False), "not empty", "--overwrite")
+    one_line_error(rewardmap("data", "build", "--stations", old / "stations", "--out", old, check=False),
+                   "not empty", "--overwrite")
+    assert sorted(p.relative_to(old) for p in old.rglob("*")) == old_files  # untouched
+    rewardmap(*synth, "--out", old, "--overwrite")
+    maps = sorted(p.name for p in (old / "maps").rglob("*.png"))
+    assert len(maps) == 1 and sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # the old two cities are gone
+    records = [json.loads(line) for line in (old / "questions.jsonl").read_text().splitlines()]
+    assert {Path(r["figure"]).name for r in records} == set(maps)
+    rewardmap("data", "check", old)
+    rewardmap("data", "build", "--stations", old / "stations", "--maps", old / "maps", "--out", old, "--overwrite")
+    rewardmap("data", "check", old)

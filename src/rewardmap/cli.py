@@ -94,6 +94,7 @@ def _print_summary(summary, what: str) -> None:
 TYPES_HELP = f"Comma-separated question types to make (default: all of {','.join(QUESTION_TYPES)})."
 PER_CITY_HELP = "Questions per city, split over the types (routes 20:15:5 easy:middle:hard by transfers)."
 WORKERS_HELP = "Worker processes (0: one per CPU core)."
+OVERWRITE_HELP = "Replace a non-empty output folder whole (it stays as it was if the command fails)."
 
 
 @data_app.command("synth")
@@ -107,6 +108,7 @@ def data_synth(
     per_city: int = typer.Option(50, "--per-city", help=PER_CITY_HELP),
     types: Optional[str] = typer.Option(None, "--types", help=TYPES_HELP),
     workers: int = typer.Option(0, "--workers", help=WORKERS_HELP),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ):
     """Draw synthetic transit maps and build questions on them.
 
@@ -118,7 +120,7 @@ def data_synth(
     with _errors(), _progress("cities", cities) as advance:
         summary = synth_dataset(out_dir, cities=cities, seed=seed, difficulty=difficulty, size=size,
                                 per_city=per_city, types=_types(types), workers=_workers(workers),
-                                progress=advance)
+                                progress=advance, overwrite=overwrite)
     _print_summary(summary, "synthesised")
 
 
@@ -133,6 +135,7 @@ def data_build(
     workers: int = typer.Option(1, "--workers", help=WORKERS_HELP),
     skip_invalid: bool = typer.Option(False, "--skip-invalid",
                                       help="Leave out malformed station files (with a warning) instead of stopping."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ):
     """Build questions for every station file under --stations.
 
@@ -148,7 +151,7 @@ def data_build(
             with _progress("cities", total) as advance:
                 summary = build_dataset(stations, out_dir, maps=maps, per_city=per_city, seed=seed,
                                         types=_types(types), workers=_workers(workers),
-                                        skip_invalid=skip_invalid, progress=advance)
+                                        skip_invalid=skip_invalid, progress=advance, overwrite=overwrite)
         except StationFileError as e:
             raise InputError(f"{e} (--skip-invalid leaves such files out)") from None
     for reason in summary.skipped:
@@ -167,7 +170,7 @@ def data_import(
     split: Optional[str] = typer.Option(None, "--split", help="Import only this split."),
     search_dir: list[Path] = typer.Option([], "--search-dir", help=SEARCH_HELP),
     strict: bool = typer.Option(False, "--strict", help="Fail on a figure/json path found nowhere."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ):
     """Turn local copies of FSCCS/ReasonMap, ReasonMap-Plus or ReasonMap-Train into the
     project's layout (figures decoded to files, station files written beside them)."""
@@ -187,7 +190,7 @@ def data_download(
     revision: Optional[str] = typer.Option(None, "--revision", help="Hub revision (branch, tag or commit)."),
     search_dir: list[Path] = typer.Option([], "--search-dir", help=SEARCH_HELP),
     strict: bool = typer.Option(False, "--strict", help="Fail on a figure/json path found nowhere."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ):
     """Fetch an official dataset from the Hugging Face Hub (needs network) and import it."""
     from .datasets.download import download_dataset

@@ -24,6 +24,7 @@ from ..fileio import atomic_path, write_jsonl_atomic
 from ..network import Network, load_station_file
 from ..questions.city import city_questions
 from ..questions.kinds import QUESTION_TYPES
+from .output import check_out, staged
 from .schema import BASE_FIELDS
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
@@ -121,12 +122,13 @@ def _record(q: dict, network: Network, source: CitySource, i: int) -> dict:
 
 def build_dataset(stations: Path, out: Path, *, maps: Path | None = None, per_city: int = 50,
                   seed: int = 0, types: tuple[str, ...] = QUESTION_TYPES, workers: int = 1,
-                  skip_invalid: bool = False, progress=None) -> BuildSummary:
+                  skip_invalid: bool = False, progress=None, overwrite: bool = False) -> BuildSummary:
     """Build OUT from every station file under `stations`. See the module docstring.
 
     A malformed station file stops the build before anything is written, unless
     `skip_invalid`, which leaves it out and records why in `summary.skipped`.
-    `progress`: optional callable(advance: int) called once per finished city.
+    `progress`: optional callable(advance: int) called once per finished city. OUT must be new
+    or empty, or with `overwrite` it is replaced whole (`datasets.output`).
     """
     if per_city < 1:
         raise InputError(f"--per-city must be at least 1, got {per_city}")
@@ -143,16 +145,17 @@ def build_dataset(stations: Path, out: Path, *, maps: Path | None = None, per_ci
     sources = list(networks)
     if not sources:
         raise InputError(f"{stations}: no valid station files")
-    out = Path(out)
+    check_out(Path(out), overwrite)  # before the questions are built
     records: list[dict] = []
     for batch in _map_cities(sources, networks, per_city, seed, types, workers, progress):
         records.extend(batch)
-    for s in sources:
-        _copy(s.station_file, out / s.json_rel)
-        if s.map_file:
-            _copy(s.map_file, out / s.figure_rel)
-    write_jsonl_atomic(out / "questions.jsonl", records)
-    summary = summarize(out, records, sources)
+    with staged(out, overwrite) as staging:
+        for s in sources:
+            _copy(s.station_file, staging / s.json_rel)
+            if s.map_file:
+                _copy(s.map_file, staging / s.figure_rel)
+        write_jsonl_atomic(staging / "questions.jsonl", records)
+    summary = summarize(Path(out), records, sources)
     summary.skipped = skipped
     return summary
 

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import InputError
-from .importer import ImportSummary, check_out, import_dataset
+from .importer import ImportSummary, import_dataset
+from .output import check_out
 
 REPOS = {
     "reasonmap": "FSCCS/ReasonMap",

@@ -26,8 +26,6 @@ import json
 import math
 import os
 import re
-import shutil
-import tempfile
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,8 +35,8 @@ from typing import Callable, Iterator, Sequence
 from PIL import Image
 
 from ..errors import InputError, where
-from ..fileio import (MAP_FILE_MAX_BYTES, STATION_FILE_MAX_BYTES, default_mode, parse_json, read_capped,
-                      read_jsonl, write_jsonl_atomic)
+from ..fileio import MAP_FILE_MAX_BYTES, STATION_FILE_MAX_BYTES, parse_json, read_capped, read_jsonl, write_jsonl_atomic
+from .output import check_out, staged
 from .schema import BASE_FIELDS, DIFFICULTIES, PLUS_TYPES, QUESTION_TYPES, ROUTE_TYPE
 
 IMPORT_JSON_MAX_BYTES = 2 * 2**30  # a .json source is parsed whole: ReasonMap-Train with inline maps is a few GB at most
@@ -130,25 +128,12 @@ def import_dataset(
 
     base = src if src.is_dir() else src.parent
     roots = list(dict.fromkeys([base, base.parent, *map(Path, search_dirs)]))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    staging.chmod(default_mode(directory=True))  # the folder it becomes is not private
-    try:
+    with staged(out, overwrite) as staging:
         ctx = _Context(src, staging, roots, strict, ImportSummary(out=out))
         with _progress_bar(progress) as bar:
             records = _records(splits, ctx, bar, tag_split=len(splits) > 1)
             ctx.summary.records = write_jsonl_atomic(staging / "questions.jsonl", records)
-        _move_into_place(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return ctx.finish()
-
-
-def check_out(out: Path, overwrite: bool) -> None:
-    """Refuse an `out` that holds anything, unless the caller asked to replace it."""
-    if out.exists() and not overwrite and (not out.is_dir() or any(out.iterdir())):
-        raise InputError(f"{out}: already exists and is not empty; choose another folder or overwrite it")
 
 
 # --------------------------------------------------------------------------- reading sources
@@ -695,25 +680,3 @@ def _progress_bar(enabled: bool):
 
     with Progress() as bar:
         yield bar
-
-
-def _move_into_place(staging: Path, out: Path) -> None:
-    """Rename the finished staging folder onto `out`; an old `out` goes only once the new one is in."""
-    if not out.exists():
-        os.replace(staging, out)
-        return
-    if out.is_dir() and not any(out.iterdir()):
-        out.rmdir()
-        os.replace(staging, out)
-        return
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
-    os.replace(out, old)
-    try:
-        os.replace(staging, out)
-    except BaseException:
-        os.replace(old, out)
-        raise
-    if old.is_dir():
-        shutil.rmtree(old)
-    else:
-        old.unlink()

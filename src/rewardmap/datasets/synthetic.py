@@ -14,6 +14,7 @@ from ..errors import InputError
 from ..fileio import write_jsonl_atomic
 from ..questions.kinds import QUESTION_TYPES
 from .build import BuildSummary, CitySource, city_records, summarize
+from .output import staged
 
 DIFFICULTY_CHOICES = ("easy", "middle", "hard", "mixed")
 
@@ -35,8 +36,9 @@ def _one_city(city_seed: int, difficulty: str, size: int, out: Path, per_city: i
 
 def synth_dataset(out: Path, *, cities: int = 10, seed: int = 0, difficulty: str = "mixed",
                   size: int = 1024, per_city: int = 50, types: tuple[str, ...] = QUESTION_TYPES,
-                  workers: int = 1, progress=None) -> BuildSummary:
-    """Write `cities` synthetic cities and their questions under OUT (see datasets.build)."""
+                  workers: int = 1, progress=None, overwrite: bool = False) -> BuildSummary:
+    """Write `cities` synthetic cities and their questions under OUT (see datasets.build): a new
+    or empty folder, or with `overwrite` one replaced whole (`datasets.output`)."""
     if cities < 1:
         raise InputError(f"--cities must be at least 1, got {cities}")
     if difficulty not in DIFFICULTY_CHOICES:
@@ -45,21 +47,21 @@ def synth_dataset(out: Path, *, cities: int = 10, seed: int = 0, difficulty: str
         raise InputError(f"--size must be between 256 and 8192 pixels, got {size}")
     if per_city < 1:
         raise InputError(f"--per-city must be at least 1, got {per_city}")
-    out = Path(out)
-    jobs = [(s, difficulty, size, out, per_city, seed, types) for s in city_seeds(seed, cities)]
-    results = []
-    if workers <= 1:
-        for job in jobs:
-            results.append(_one_city(*job))
-            if progress:
-                progress(1)
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for result in pool.map(_one_city, *zip(*jobs), chunksize=max(1, len(jobs) // (workers * 8))):
-                results.append(result)
+    with staged(out, overwrite) as staging:
+        jobs = [(s, difficulty, size, staging, per_city, seed, types) for s in city_seeds(seed, cities)]
+        results = []
+        if workers <= 1:
+            for job in jobs:
+                results.append(_one_city(*job))
                 if progress:
                     progress(1)
-    sources = [s for s, _ in results]
-    records = [r for _, batch in results for r in batch]
-    write_jsonl_atomic(out / "questions.jsonl", records)
-    return summarize(out, records, sources)
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                for result in pool.map(_one_city, *zip(*jobs), chunksize=max(1, len(jobs) // (workers * 8))):
+                    results.append(result)
+                    if progress:
+                        progress(1)
+        sources = [s for s, _ in results]
+        records = [r for _, batch in results for r in batch]
+        write_jsonl_atomic(staging / "questions.jsonl", records)
+    return summarize(Path(out), records, sources)

@@ -26,10 +26,10 @@ def merge_model(source: str | Path, out: str | Path) -> float:
 
     from .policy import load_pretrained
 
-    folder = model_folder(Path(source))
     out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise InputError(f"{out}: exists and is not empty; choose a new --out folder")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(f"{out}: exists and is not an empty folder; choose a new --out folder")
+    folder = model_folder(Path(source))
     adapter = folder / "adapter_config.json"
     if adapter.is_file():
         from peft import PeftModel

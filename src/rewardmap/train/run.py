@@ -95,6 +95,8 @@ def _quiet_libraries() -> None:
 # ------------------------------------------------------------------ the run folder
 
 def _open_run(recipe: Recipe, run: Path, resume: bool) -> None:
+    if run.exists() and not run.is_dir():
+        raise InputError(f"{run}: exists and is not a folder; choose another with --out")
     saved = run / "recipe.yaml"
     if saved.is_file():
         if not resume:
