@@ -123,7 +123,7 @@ def test_report_is_self_contained_and_escaped(tmp_path, data, benchmark):
     assert "&lt;script&gt;console.error(&#x27;INJECTED-ANSWER&#x27;)&lt;/script&gt;" in html
     assert "onerror=" not in html.replace("onerror=&quot;", "")
     # Summary and published tables, plots.
-    assert "Summary (" in html and "Compared with published results" in html and "section 11" in html
+    assert "Summary (" in html and "Compared with published results" in html and "RewardMap paper" in html and "rewardmap-method" not in html
     published = PUBLISHED_PLUS if benchmark == "reasonmap-plus" else PUBLISHED_REASONMAP
     for model, first, *_ in published:
         assert model in html and f"{first:.2f}" in html

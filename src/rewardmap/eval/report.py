@@ -1,8 +1,8 @@
 """The evaluation report: `RUN/report.html` (one self-contained page, readable offline) and
 `RUN/report.md` with its plots in `RUN/eval_plots/`.
 
-Both hold the summary of `evaluate_predictions` beside the published numbers (method file,
-section 11), breakdowns by difficulty, type, group and city, and plots of accuracy by
+Both hold the summary of `evaluate_predictions` beside the numbers the RewardMap paper
+publishes for other models, breakdowns by difficulty, type, group and city, and plots of accuracy by
 difficulty and by type. The HTML page also lists the failures: the map (with, for a route
 question on a synthetic map, the reference route and the model's route drawn on it), the
 question, the model's answer and the reference. Every piece of record or model text is
@@ -29,8 +29,9 @@ from ..network import StationFiles  # noqa: E402
 from . import report_draw as rd  # noqa: E402
 from .metrics import BENCHMARKS  # noqa: E402
 
-PUBLISHED_SOURCE = "rewardmap-method.md, section 11 (weighted; accuracies in percent, map scores raw)"
-# (model, acc short, acc long, map score short, map score long): section 11, ReasonMap.
+PUBLISHED_SOURCE = ("the RewardMap paper's ReasonMap and ReasonMap-Plus tables (difficulty-weighted; accuracies in "
+                    "percent, map scores raw)")
+# (model, acc short, acc long, map score short, map score long): the paper's ReasonMap table.
 PUBLISHED_REASONMAP = (
     ("Qwen2.5-VL-7B", 13.28, 7.12, 4.01, 5.74),
     ("+ GRPO on route questions only", 26.22, 26.04, 5.52, 9.52),
@@ -42,7 +43,7 @@ PUBLISHED_REASONMAP = (
     ("OpenAI o3", 63.02, 59.11, 9.53, 17.96),
     ("GPT-5", 59.98, 62.50, 9.48, 19.75),
 )
-# (model, overall, Count, TorF): section 11, ReasonMap-Plus; None where none was published.
+# (model, overall, Count, TorF): the paper's ReasonMap-Plus table; None where none was published.
 PUBLISHED_PLUS = (
     ("Qwen2.5-VL-7B", 44.21, 37.39, 51.32),
     ("+ GRPO on route questions only", 44.64, None, None),
