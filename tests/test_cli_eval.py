@@ -69,7 +69,7 @@ def test_metrics_cli_errors_are_one_line(tmp_path, dataset):
     result = runner.invoke(app, ["metrics", str(bad), "--benchmark", "reasonmap", "--stations-root", str(root)])
     assert result.exit_code == 2 and "bad.jsonl:1: field 'json'" in result.output
     result = runner.invoke(app, ["metrics", str(bad), "--benchmark", "reasonmap-pro"])
-    assert result.exit_code == 2 and "unknown benchmark" in result.output
+    assert result.exit_code == 2 and "--benchmark: expected one of reasonmap, reasonmap-plus" in result.output
     result = runner.invoke(app, ["metrics", str(tmp_path / "missing.jsonl"), "--benchmark", "reasonmap"])
     assert result.exit_code == 2 and "no such file" in result.output
 
@@ -98,4 +98,8 @@ def test_score_cli_rewards_gold_answers_in_order_and_fails_in_one_line(tmp_path,
     result = runner.invoke(app, ["score", str(bad), "--stations-root", str(root)])
     assert result.exit_code == 2 and "bad.jsonl:1: field 'json'" in result.output
     result = runner.invoke(app, ["score", str(path), "--variant", "lenient"])
-    assert result.exit_code == 2 and "variant must be one of" in result.output
+    assert result.exit_code == 2 and "--variant: expected one of reference, robust; got 'lenient'" in result.output
+    result = runner.invoke(app, ["score", str(path), "--mode", "flat"])
+    assert result.exit_code == 2 and "--mode: expected one of difficulty_aware, baseline; got 'flat'" in result.output
+    result = runner.invoke(app, ["metrics", str(path), "--benchmark", "reasonmap", "--variant", "lenient"])
+    assert result.exit_code == 2 and "--variant: expected one of reference, robust" in result.output

@@ -242,7 +242,7 @@ def test_errors_are_one_line(data, tmp_path):
     one_line_error(rewardmap("eval", "--data", tmp_path, "--benchmark", "reasonmap", *api, "--out", tmp_path / "o",
                              check=False), "no questions.jsonl")
     one_line_error(rewardmap("eval", "--data", data, "--benchmark", "mathvista", *api, "--out", tmp_path / "o",
-                             check=False), "unknown benchmark")
+                             check=False), "--benchmark: expected one of reasonmap, reasonmap-plus")
     one_line_error(rewardmap("eval", "--data", data, "--benchmark", "reasonmap", *api, "--out", tmp_path / "o",
                              check=False), "cannot reach the API")
     one_line_error(rewardmap("eval", "--data", data, "--benchmark", "reasonmap", "--out", tmp_path / "o",

@@ -62,6 +62,13 @@ def _progress(label: str, total: int):
         yield lambda n=1: bar.advance(task, n)
 
 
+def _choice(flag: str, value: str, choices) -> str:
+    """VALUE when it is one of CHOICES, else an InputError naming the flag and the choices."""
+    if value not in choices:
+        raise InputError(f"{flag}: expected one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
 def _types(types: Optional[str]) -> tuple[str, ...]:
     if not types:
         return QUESTION_TYPES
@@ -243,14 +250,12 @@ def score(
     from .fileio import write_jsonl_atomic
     from .rewards import RewardConfig
     from .rewards.batch import score_file
+    from .rewards.reward import MODES, VARIANTS
 
     with _errors():
+        config = RewardConfig(variant=_choice("--variant", variant, VARIANTS), mode=_choice("--mode", mode, MODES))
         if not responses.exists():
             raise InputError(f"{responses}: no such file")
-        try:
-            config = RewardConfig(variant=variant, mode=mode)
-        except ValueError as e:
-            raise InputError(str(e)) from None
         rows, summary = score_file(responses, stations_root, config)
         if output:
             write_jsonl_atomic(output, rows)
@@ -283,9 +288,13 @@ def metrics(
     import json
 
     from .eval import evaluate_predictions
+    from .eval.metrics import BENCHMARKS
     from .fileio import write_jsonl_atomic
+    from .rewards.reward import VARIANTS
 
     with _errors():
+        _choice("--benchmark", benchmark, BENCHMARKS)
+        _choice("--variant", variant, VARIANTS)
         if not predictions.exists():
             raise InputError(f"{predictions}: no such file")
         summary, scores = evaluate_predictions(predictions, benchmark, stations_root, variant)
@@ -360,16 +369,20 @@ def evaluate(
     """Answer a benchmark's questions with a model (local, vLLM or an API), greedily, then score
     them: RUN/metrics.json holds plain and weighted metrics per type, difficulty and city. A
     re-run resumes: finished records are not asked again, failed ones are."""
-    from .eval.run import APIBackend, check_benchmark, check_run_folder, load_benchmark, run_eval, run_settings
+    from .eval.run import APIBackend, check_run_folder, load_benchmark, run_eval, run_settings
+
+    from .eval.metrics import BENCHMARKS
+    from .rewards.reward import VARIANTS
 
     with _errors():
-        check_benchmark(benchmark)
+        _choice("--benchmark", benchmark, BENCHMARKS)
+        _choice("--variant", variant, VARIANTS)
         if (model is None) == (api is None):
             raise InputError("give either --model PATH or --api URL --api-model NAME")
         if api is not None and not api_model:
             raise InputError("--api needs --api-model NAME (the model the server serves)")
-        if api is None and backend not in ("transformers", "vllm"):
-            raise InputError(f"unknown --backend {backend!r}; expected transformers or vllm")
+        if api is None:
+            _choice("--backend", backend, ("transformers", "vllm"))
         if timeout <= 0 or retries < 0:
             raise InputError(f"--timeout must be positive and --retries at least 0, got {timeout} and {retries}")
         settings = run_settings(benchmark, data, max_new_tokens=max_new_tokens, **(
