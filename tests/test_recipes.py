@@ -4,10 +4,13 @@ overrides and mistakes behave; the Table 1 rows differ exactly where the paper s
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from commands import ENV
 
 from rewardmap.errors import InputError
 from rewardmap.questions.kinds import PLUS_TYPES, QUESTION_TYPES
@@ -414,3 +417,12 @@ def test_fsdp_wraps_classes_that_exist():
     fsdp = yaml.safe_load((ACCELERATE / "fsdp.yaml").read_text())["fsdp_config"]
     for cls in fsdp["fsdp_transformer_layer_cls_to_wrap"].split(","):
         assert hasattr(qwen, cls)
+
+
+def test_a_bad_recipe_is_refused_before_the_training_libraries_load():
+    """A typo in --set is answered at once, not after seconds of importing transformers."""
+    script = ("import sys\nfrom typer.testing import CliRunner\nfrom rewardmap.cli import app\n"
+              "result = CliRunner().invoke(app, ['train', '--set', 'grpo.lrr=1'])\n"
+              "print(result.exit_code, 'transformers' in sys.modules, 'torch' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=ENV)
+    assert result.stdout.split() == ["2", "False", "False"], result.stdout + result.stderr

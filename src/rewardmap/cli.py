@@ -316,13 +316,15 @@ def train(
     held-out questions. Writes recipe.yaml, checkpoints, metrics.jsonl, TensorBoard logs, and
     report.md with plots into the run folder."""
     from .train.recipe import load_recipe
-    from .train.run import train as run_training
 
     with _errors():
         overrides = list(set_ or [])
         if out_dir is not None:
             overrides.append(f"output.dir={out_dir}")
-        run_training(load_recipe(recipe, overrides), resume=resume, console=err)
+        loaded = load_recipe(recipe, overrides)  # a bad recipe is named before transformers loads (seconds)
+        from .train.run import train as run_training
+
+        run_training(loaded, resume=resume, console=err)
 
 
 @app.command("merge")
