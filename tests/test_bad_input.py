@@ -119,3 +119,14 @@ def test_synth_and_build_refuse_a_dataset_folder_unless_overwrite_replaces_it_wh
     rewardmap("data", "check", old)
     rewardmap("data", "build", "--stations", old / "stations", "--maps", old / "maps", "--out", old, "--overwrite")
     rewardmap("data", "check", old)
+
+
+def test_an_empty_questions_file_is_an_error_in_every_command(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "questions.jsonl").write_text("\n")
+    questions = data / "questions.jsonl"
+    for args in (["data", "check", data], ["score", questions], ["metrics", questions, "--benchmark", "reasonmap"],
+                 ["eval", "--data", data, "--benchmark", "reasonmap-plus", "--api", "http://127.0.0.1:9/v1",
+                  "--api-model", "m", "--out", tmp_path / "run"]):
+        one_line_error(rewardmap(*args, check=False), "questions.jsonl", "no records")

@@ -118,6 +118,8 @@ def check_dataset(folder: str | Path) -> CheckReport:
         report.per_type[record.get("type")] += 1
         for fieldname, message in _problems(record, checker, ids, lineno):
             report.problems.append(Problem(questions, lineno, fieldname, message))
+    if not report.records:
+        raise InputError(f"{questions}: no records")
     return report
 
 

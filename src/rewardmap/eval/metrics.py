@@ -143,6 +143,8 @@ def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
             raise InputError(f"{where(pred_path, lineno, e.field)}: {e.detail}") from None
         scores.append(score)
         rows.append({**record, **score})
+    if not rows:
+        raise InputError(f"{pred_path}: no records")
     summary = summarize(rows, benchmark)
     summary["variant"] = variant
     return summary, scores

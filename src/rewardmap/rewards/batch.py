@@ -38,6 +38,8 @@ def score_file(path: str | Path, stations_root: str | Path = ".",
         total[0] += 1
         total[1] += breakdown["reward"]
         total[2] += breakdown["correct"]
+    if not rows:
+        raise InputError(f"{path}: no records")
     summary = {kind: {"count": n, "mean_reward": reward / n, "accuracy": correct / n}
                for kind, (n, reward, correct) in sorted(totals.items())}
     return rows, summary
