@@ -130,3 +130,12 @@ def test_an_empty_questions_file_is_an_error_in_every_command(tmp_path):
                  ["eval", "--data", data, "--benchmark", "reasonmap-plus", "--api", "http://127.0.0.1:9/v1",
                   "--api-model", "m", "--out", tmp_path / "run"]):
         one_line_error(rewardmap(*args, check=False), "questions.jsonl", "no records")
+
+
+def test_eval_names_a_model_folder_that_does_not_exist(tmp_path):
+    """Not a Hugging Face repo-id complaint seconds later: the folder is not there."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for model in (tmp_path / "no-such-model", "./no-such-model", "runs/x/final"):
+        one_line_error(rewardmap("eval", "--data", data, "--benchmark", "reasonmap", "--model", model,
+                                 "--out", tmp_path / "run", check=False), f"--model {model}: no such folder")

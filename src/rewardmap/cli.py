@@ -69,6 +69,12 @@ def _choice(flag: str, value: str, choices) -> str:
     return value
 
 
+def _is_local_path(name: str) -> bool:
+    """Whether NAME can only mean a folder: a Hub id is `name` or `org/name`, never `./x`, `/x`,
+    `~/x` or `a/b/c`."""
+    return name.startswith(("/", ".", "~")) or name.count("/") > 1 or os.sep != "/" and os.sep in name
+
+
 def _types(types: Optional[str]) -> tuple[str, ...]:
     if not types:
         return QUESTION_TYPES
@@ -383,6 +389,8 @@ def evaluate(
             raise InputError("give either --model PATH or --api URL --api-model NAME")
         if api is not None and not api_model:
             raise InputError("--api needs --api-model NAME (the model the server serves)")
+        if model is not None and not Path(model).expanduser().exists() and _is_local_path(model):
+            raise InputError(f"--model {model}: no such folder")
         if api is None:
             _choice("--backend", backend, ("transformers", "vllm"))
         if timeout <= 0 or retries < 0:
