@@ -35,7 +35,7 @@ class CannedAPI:
                 image, text = body["messages"][-1]["content"]
                 api.requests.append(body)
                 if text["text"] in api.fail:
-                    return self._send(400, {"error": {"message": "bad request"}})
+                    return self._send(400, {"error": {"message": "image too large for [this] model"}})
                 time.sleep(api.delay)
                 content = "<think>looking</think>" + api.answers[(image["image_url"]["url"], text["text"])]
                 self._send(200, {"choices": [{"index": 0, "finish_reason": "stop",

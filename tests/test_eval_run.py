@@ -160,6 +160,7 @@ def test_api_failures_are_recorded_and_scored_wrong(data, canned, tmp_path):
     result = rewardmap("eval", "--data", data, "--benchmark", "reasonmap-plus", "--api", canned.url,
                        "--api-model", "canned", "--out", out, check=False)
     assert result.returncode == 1 and f"{failing} records failed" in result.stderr  # incomplete, said so
+    assert "The first: HTTP 400" in result.stderr and "image too large for [this] model" in result.stderr  # why
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["count"] == len(plus) and metrics["predictions"]["failed"] == failing
     assert metrics["overall"]["correct"]["mean"] == pytest.approx(1 - failing / len(plus))

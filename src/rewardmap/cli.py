@@ -16,6 +16,7 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
@@ -431,7 +432,8 @@ def evaluate(
     out.print(result.describe(), highlight=False, markup=False, soft_wrap=True)
     if result.predictions["failed"]:  # metrics are written, but the run is not complete
         err.print(f"[yellow]warning:[/yellow] {result.predictions['failed']} records failed after all retries and "
-                  "are scored as wrong; run the same command again to retry them (exit status 1)", highlight=False)
+                  "are scored as wrong; run the same command again to retry them (exit status 1). The first: "
+                  f"{escape(str(result.first_error))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
 
 

@@ -151,6 +151,7 @@ class EvalResult:
     run: RunSummary
     predictions: dict = field(default_factory=dict)  # {"ok": n, "failed": n} over the evaluated records
     summary: dict = field(default_factory=dict)  # what metrics.json holds
+    first_error: str | None = None  # why the first failed record failed, in the backend's words
 
     def describe(self) -> str:
         """A few lines for the terminal."""
@@ -221,4 +222,6 @@ def score_run(records: list[dict], predictions: dict, benchmark: str, out: Path,
 
     write_eval_report(out, records=records, predictions=rows, scores=scores, summary=summary, benchmark=benchmark,
                       data_dir=data)
-    return EvalResult(out=out, benchmark=benchmark, variant=variant, run=run, predictions=counts, summary=summary)
+    first_error = next((str(r["error"]) for r in rows if r["status"] == "failed"), None)
+    return EvalResult(out=out, benchmark=benchmark, variant=variant, run=run, predictions=counts, summary=summary,
+                      first_error=first_error)
