@@ -129,6 +129,8 @@ def test_cli_build_check_and_errors(tmp_path, toy_file):
     result = runner.invoke(app, ["data", "check", str(out)])
     assert result.exit_code == 1 and "no image (figure is null)" in result.output  # built without --maps
     assert "12 problems (figure 12)" in result.output
+    assert result.output.count("no image (figure is null)") == 1  # one line for the 12 records that share it
+    assert "(12 records, lines 1, 2, 3, 4, 5, ...)" in result.output
     (toy_file.parent / "zzz.json").write_text('{"L": ["A", "B", "A", "C"]}')
     result = runner.invoke(app, ["data", "build", "--stations", str(toy_file.parents[1]), "--out", str(out)])
     assert result.exit_code == 2 and "zzz.json: line 'L'" in result.output and "--skip-invalid" in result.output

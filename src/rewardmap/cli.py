@@ -230,8 +230,8 @@ def data_check(folder: Path = typer.Argument(..., help="Dataset folder holding q
 
     with _errors():
         report = check_dataset(folder)
-    for problem in report.problems:
-        out.print(str(problem), highlight=False, soft_wrap=True, markup=False)
+    for line in report.grouped():
+        out.print(line, highlight=False, soft_wrap=True, markup=False)
     types = ", ".join(f"{k} {v}" for k, v in sorted(report.per_type.items(), key=str))
     by_field = ", ".join(f"{f} {n}" for f, n in report.problems_by_field().most_common())
     status = "[green]ok[/green]" if report.ok else f"[red]{len(report.problems)} problems[/red] ({by_field})"

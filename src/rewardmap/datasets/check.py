@@ -45,6 +45,22 @@ class CheckReport:
     def problems_by_field(self) -> Counter:
         return Counter(p.field for p in self.problems)
 
+    def grouped(self, shown: int = 5) -> list[str]:
+        """One line per distinct problem (same field, same message), in order of first
+        appearance: 900 records naming one missing map make one line with a count and the
+        first SHOWN line numbers, not 900 lines."""
+        groups: dict[tuple[str, str], list[Problem]] = {}
+        for problem in self.problems:
+            groups.setdefault((problem.field, problem.message), []).append(problem)
+        lines = []
+        for (field_name, message), found in groups.items():
+            if len(found) == 1:
+                lines.append(str(found[0]))
+                continue
+            numbers = ", ".join(str(p.line) for p in found[:shown]) + (", ..." if len(found) > shown else "")
+            lines.append(f"{found[0].file}: field '{field_name}': {message} ({len(found)} records, lines {numbers})")
+        return lines
+
 
 class _Checker:
     """Loads each station file and image a dataset names once, remembering what failed."""
