@@ -139,3 +139,16 @@ def test_eval_names_a_model_folder_that_does_not_exist(tmp_path):
     for model in (tmp_path / "no-such-model", "./no-such-model", "runs/x/final"):
         one_line_error(rewardmap("eval", "--data", data, "--benchmark", "reasonmap", "--model", model,
                                  "--out", tmp_path / "run", check=False), f"--model {model}: no such folder")
+
+
+@pytest.mark.parametrize("name", ["Alpha\ud800", "Alpha\nBeta", "Alpha\u202eBeta", "Alpha\x07", "Alpha -- Beta",
+                                  "Route Name: Alpha", "Alpha Via Stops: 3"])
+def test_station_and_line_names_that_would_break_the_answer_format_are_refused(tmp_path, name):
+    stations = tmp_path / "stations" / "land"
+    stations.mkdir(parents=True)
+    for lines in ({"Line 1": [name, "Gamma", "Delta"]}, {name: ["Gamma", "Delta"]}):
+        (stations / "city.json").write_text(json.dumps(lines))  # \\ud800 stays an escape: valid JSON, not text
+        message = one_line_error(rewardmap("data", "build", "--stations", tmp_path / "stations",
+                                           "--out", tmp_path / "out", check=False), "city.json")
+        assert any(why in message for why in ("surrogate", "control character", "route answers use")), message
+    assert not (tmp_path / "out").exists()

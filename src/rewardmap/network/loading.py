@@ -7,6 +7,7 @@ error naming the file and the line.
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -53,6 +54,7 @@ def network_from_mapping(data: Any, *, name: str = "", source: str | None = None
     for line_name, raw in data.items():
         if not isinstance(line_name, str) or not line_name.strip():
             raise StationFileError(f"{where}: line name {line_name!r} is empty or not a string")
+        _check_name(f"{where}: line name {line_name!r}", line_name)
         lines.append(_parse_line(where, line_name, raw, strict, warnings))
     return Network(lines, name=name, source=source, warnings=warnings)
 
@@ -70,6 +72,7 @@ def _parse_line(where: str, line_name: str, raw: Any, strict: bool, warnings: li
         name = strip_markers(item)
         if not name:
             raise StationFileError(f"{at}: station {i} has an empty name")
+        _check_name(f"{at}: station {i} {item!r}", item)
         if has_branch_marker(item) and branch_at is None:
             branch_at = i - 1
         names.append(name)
@@ -93,6 +96,27 @@ def _parse_line(where: str, line_name: str, raw: Any, strict: bool, warnings: li
     if branch_at is not None and branch_at >= len(unique):
         branch_at = None
     return Line(line_name, tuple(unique), loop=loop, branch_at=branch_at)
+
+
+# What a route answer is made of: a name holding one of these could not be told apart from
+# the answer's own structure (the dataset's correct answers would then score as wrong).
+_ANSWER_MARKERS = ("--", "Route Name:", "Departure Stop:", "Arrival Stop:", "Number of Via Stops:", "Via Stops:")
+_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+def _check_name(at: str, name: str) -> None:
+    """Refuse a name that cannot be written as UTF-8 (an unpaired surrogate), or that holds a
+    line break, a control or bidirectional-override character, or a route answer's markers."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StationFileError(f"{at}: holds an unpaired surrogate (not text)") from None
+    bad = next((c for c in name if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _BIDI), None)
+    if bad is not None:
+        raise StationFileError(f"{at}: holds the control character U+{ord(bad):04X}")
+    marker = next((m for m in _ANSWER_MARKERS if m.lower() in name.lower()), None)
+    if marker is not None:
+        raise StationFileError(f"{at}: holds {marker!r}, which route answers use as structure")
 
 
 class _DuplicateKey(Exception):
