@@ -259,10 +259,10 @@ def test_errors_are_one_line(data, tmp_path):
     whole = (broken / figure).read_bytes()
     (broken / figure).write_bytes(b"not a png at all")
     one_line_error(rewardmap("eval", "--data", broken, "--benchmark", "reasonmap-plus", *api, "--out",
-                             tmp_path / "o", check=False), "cannot read the map image")
+                             tmp_path / "o", check=False), "not a usable map image")
     (broken / figure).write_bytes(whole[: len(whole) // 2])  # a real PNG, cut short
     one_line_error(rewardmap("eval", "--data", broken, "--benchmark", "reasonmap-plus", *api, "--out",
-                             tmp_path / "o", check=False), "cannot read the map image")
+                             tmp_path / "o", check=False), "not a usable map image")
     (broken / figure).unlink()
     one_line_error(rewardmap("eval", "--data", broken, "--benchmark", "reasonmap-plus", *api, "--out",
                              tmp_path / "o", check=False), "not found")

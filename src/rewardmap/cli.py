@@ -378,7 +378,7 @@ def evaluate(
     """Answer a benchmark's questions with a model (local, vLLM or an API), greedily, then score
     them: RUN/metrics.json holds plain and weighted metrics per type, difficulty and city. A
     re-run resumes: finished records are not asked again, failed ones are."""
-    from .eval.run import APIBackend, check_run_folder, load_benchmark, run_eval, run_settings
+    from .eval.run import MAPS_CHECKED, APIBackend, check_run_folder, load_benchmark, run_eval, run_settings
 
     from .eval.metrics import BENCHMARKS
     from .rewards.reward import VARIANTS
@@ -401,7 +401,7 @@ def evaluate(
             {"backend": backend, "model": str(Path(model).resolve()) if Path(model).is_dir() else model,
              "min_pixels": min_pixels, "max_pixels": max_pixels, "dtype": dtype}))
         check_run_folder(out_dir, settings)  # before loading a model for nothing
-        records = load_benchmark(data, benchmark, limit)
+        records = load_benchmark(data, benchmark, limit, checked=out_dir / MAPS_CHECKED)
         if api is not None:
             from .eval.api import ChatClient
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..fileio import atomic_path, write_jsonl_atomic
+from ..images import ImageProblem, check_map
 from ..network import Network, load_station_file
 from ..questions.city import city_questions
 from ..questions.kinds import QUESTION_TYPES
@@ -145,6 +146,12 @@ def build_dataset(stations: Path, out: Path, *, maps: Path | None = None, per_ci
     sources = list(networks)
     if not sources:
         raise InputError(f"{stations}: no valid station files")
+    for s in sources:
+        if s.map_file:
+            try:
+                check_map(s.map_file)
+            except ImageProblem as e:
+                raise InputError(f"{s.map_file}: not a usable map image: {e}") from None
     check_out(Path(out), overwrite)  # before the questions are built
     records: list[dict] = []
     for batch in _map_cities(sources, networks, per_city, seed, types, workers, progress):

@@ -36,6 +36,7 @@ from PIL import Image
 
 from ..errors import InputError, where
 from ..fileio import MAP_FILE_MAX_BYTES, STATION_FILE_MAX_BYTES, parse_json, read_capped, read_jsonl, write_jsonl_atomic
+from ..images import ImageProblem, check_map
 from .output import check_out, staged
 from .schema import BASE_FIELDS, DIFFICULTIES, PLUS_TYPES, QUESTION_TYPES, ROUTE_TYPE
 
@@ -549,6 +550,10 @@ def _figure_data(value) -> bytes | str:
 
 def _as_png(data: bytes) -> bytes:
     """The bytes to store for a map: PNG kept byte for byte, anything else converted to PNG."""
+    try:
+        check_map(data)
+    except ImageProblem as e:
+        raise _RowError("figure", f"not a usable map image: {e}") from None
     try:
         with _large_images_allowed(), Image.open(io.BytesIO(data)) as image:
             if data.startswith(_PNG_MAGIC):

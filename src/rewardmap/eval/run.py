@@ -45,6 +45,7 @@ SETTINGS = "run.json"
 PREDICTIONS = "predictions.jsonl"
 RESPONSES = "responses.jsonl"
 METRICS = "metrics.json"
+MAPS_CHECKED = "maps_checked.json"
 
 Progress = Callable[[dict, int, int], None]
 
@@ -55,9 +56,10 @@ def check_benchmark(benchmark: str) -> str:
     return benchmark
 
 
-def load_benchmark(data: str | os.PathLike, benchmark: str, limit: int | None = None) -> list[dict]:
+def load_benchmark(data: str | os.PathLike, benchmark: str, limit: int | None = None,
+                   checked: Path | None = None) -> list[dict]:
     """The records of DATA (the project's dataset layout) that BENCHMARK asks, first LIMIT of
-    them; every map image they name must exist and open."""
+    them; every map image they name must be sound (`check_images`, remembered in CHECKED)."""
     from ..train.data import load_records
 
     check_benchmark(benchmark)
@@ -73,23 +75,40 @@ def load_benchmark(data: str | os.PathLike, benchmark: str, limit: int | None = 
         if benchmark == "reasonmap" and not isinstance(record.get("question_long"), str):
             raise InputError(f"{data}: record {record.get('id')!r}: field 'question_long': expected the long "
                              "question text (ReasonMap asks each route question twice)")
-    for figure in sorted({r["figure"] for r in records}):
-        check_image(figure)
+    check_images((r["figure"] for r in records), checked)
     return records
 
 
 def check_image(path: str | os.PathLike) -> None:
-    """An InputError unless PIL reads the image file as whole and sound (`verify_image`: no
-    decode, which matters when a resumed run checks every map before asking)."""
-    from PIL import Image
-
-    from ..datasets.check import verify_image
+    """An InputError unless the file is a sound map image (`images.check_map`)."""
+    from ..images import ImageProblem, check_map
 
     try:
-        verify_image(path)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
-        raise InputError(f"{path}: cannot read the map image ({' '.join(str(e).split()) or type(e).__name__})") \
-            from None
+        check_map(path)
+    except ImageProblem as e:
+        raise InputError(f"{path}: not a usable map image: {e}") from None
+
+
+def check_images(paths, checked: Path | None = None) -> None:
+    """`check_image` on each of PATHS. Decoding a large map takes a second, and a resumed run
+    checks its maps again: CHECKED (a JSON file in the run folder) remembers the maps found
+    sound, by size and modification time, so that only new or changed ones are decoded."""
+    known = {}
+    if checked is not None and checked.is_file():
+        try:
+            known = json.loads(checked.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            known = {}
+    sound = {}
+    for path in sorted(set(map(str, paths))):
+        stat = os.stat(path)
+        stamp = [stat.st_size, stat.st_mtime_ns]
+        if known.get(path) != stamp:
+            check_image(path)
+        sound[path] = stamp
+    if checked is not None and sound != known:
+        checked.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(checked, json.dumps(sound).encode("utf-8"))
 
 
 def run_settings(benchmark: str, data: str | os.PathLike, **generation) -> dict:
