@@ -28,7 +28,8 @@ def merge_model(source: str | Path, out: str | Path) -> float:
 
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InputError(f"{out}: exists and is not an empty folder; choose a new --out folder")
+        what = "exists and is not empty" if out.is_dir() else "exists and is not a folder"
+        raise InputError(f"{out}: {what}; choose a new --out folder")
     folder = model_folder(Path(source))
     adapter = folder / "adapter_config.json"
     if adapter.is_file():
