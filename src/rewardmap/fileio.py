@@ -128,7 +128,11 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
-            record = parse_json(line, f"{path}:{lineno}")
+            try:
+                text = line.decode("utf-8")  # itself: json.loads on bytes first guesses the encoding, slower
+            except UnicodeDecodeError as e:
+                raise InputError(f"{path}:{lineno}: not UTF-8 text (byte {e.start})") from None
+            record = parse_json(text, f"{path}:{lineno}")
             if not isinstance(record, dict):
                 raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
             yield lineno, record

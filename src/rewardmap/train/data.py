@@ -34,6 +34,7 @@ def load_records(folder: str | Path) -> list[dict]:
     # A dataset names a few maps and station files thousands of times: look each up once
     # (resolving every line's paths was most of the time a resumed evaluation takes to start).
     inside = lru_cache(maxsize=None)(lambda relative: _inside(root, relative))
+    is_map = lru_cache(maxsize=None)(lambda relative: inside(relative).is_file())
     records = []
     for lineno, record in read_jsonl(path):
         if record.get("type") not in QUESTION_TYPES:
@@ -44,15 +45,17 @@ def load_records(folder: str | Path) -> list[dict]:
         figure, station = record.get("figure"), record.get("json")
         if not isinstance(figure, str) or not figure:
             raise InputError(f"{where(path, lineno, 'figure')}: expected the map image's path, got {figure!r}")
-        for field, value in (("figure", figure), ("json", station)):
-            if isinstance(value, str) and not value.lstrip().startswith("{") and inside(value) is None:
+        station_path = isinstance(station, str) and not station.lstrip().startswith("{")  # not an inline object
+        for field, value, is_path in (("figure", figure, True), ("json", station, station_path)):
+            if is_path and inside(value) is None:
                 raise InputError(f"{where(path, lineno, field)}: path {value!r} leads outside the dataset folder "
                                  f"{root}; not read")
-        if not inside(figure).is_file():
+        if not is_map(figure):
             raise InputError(f"{where(path, lineno, 'figure')}: map image {figure!r} not found under {root}")
-        records.append({**record, "figure": str(inside(figure)),
-                        "json": str(inside(station)) if isinstance(station, str) and not station.lstrip().startswith("{")
-                        else station})
+        record["figure"] = str(inside(figure))
+        if station_path:
+            record["json"] = str(inside(station))
+        records.append(record)
     if not records:
         raise InputError(f"{path}: no records")
     return records
