@@ -35,12 +35,14 @@ from typing import Callable, Iterator, Sequence
 from PIL import Image
 
 from ..errors import InputError, where
-from ..fileio import MAP_FILE_MAX_BYTES, STATION_FILE_MAX_BYTES, parse_json, read_capped, read_jsonl, write_jsonl_atomic
+from ..fileio import (MAP_FILE_MAX_BYTES, STATION_FILE_MAX_BYTES, parse_json, read_capped, read_jsonl,
+                      write_jsonl_atomic)
 from ..images import ImageProblem, check_map
 from .output import check_out, staged
 from .schema import BASE_FIELDS, DIFFICULTIES, PLUS_TYPES, QUESTION_TYPES, ROUTE_TYPE
 
-IMPORT_JSON_MAX_BYTES = 2 * 2**30  # a .json source is parsed whole: ReasonMap-Train with inline maps is a few GB at most
+# A .json source is parsed whole; ReasonMap-Train with its maps inline is a few GB at most.
+IMPORT_JSON_MAX_BYTES = 2 * 2**30
 _SPLIT_WORDS = ("train", "test", "validation", "valid", "val", "dev")
 _TYPES = {t.lower(): t for t in QUESTION_TYPES}  # also accepts "torf1", "Counting 1"
 _YES_NO = {"yes": 1, "true": 1, "no": 0, "false": 0}
