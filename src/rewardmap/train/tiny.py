@@ -4,7 +4,7 @@ Nothing is downloaded: the tokenizer is a byte-level BPE trained on the spot on 
 the model will see, the weights are a random init fixed by `TinyModelConfig.seed`, and
 the processor uses transformers' PIL/NumPy image path, so no torchvision is needed.
 
-Two choices matter for learning anything at this scale (see cpu-demo-notes):
+Two choices matter for learning anything at this scale (both measured on a 2-core CPU):
 - images are normalised so that white maps to 0 (mean 1, std 0.5): the maps are mostly
   white, and CLIP normalisation lets the background swamp the lines;
 - one image is always `TinyModelConfig.image_tokens` vision tokens (16 at 112 px), so a
