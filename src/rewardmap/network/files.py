@@ -36,6 +36,7 @@ class StationFiles:
         self.root = None if root is None else Path(root)
         self.strict = strict
         self._loaded: dict[str, Network | InputError] = {}
+        self._paths: dict[str, str] = {}  # path as given -> cache key: resolved once, not per reward
 
     def load(self, source) -> Network:
         """The network of one `json` value; raises `InputError` (the same one again for a
@@ -48,13 +49,20 @@ class StationFiles:
             text = json.dumps(source, sort_keys=True, ensure_ascii=False, default=str)
             key, read = "object:" + text, lambda: self._from_object(source)
         elif isinstance(source, (str, Path)) and str(source):
-            path = self._path(source)
-            key, read = "path:" + str(path), lambda: load_station_file(path, strict=self.strict)
+            given = str(source)
+            if given not in self._paths:
+                try:
+                    self._paths[given] = "path:" + str(self._path(source))
+                except InputError as e:
+                    self._paths[given] = "refused:" + given
+                    self._loaded["refused:" + given] = e
+            key = self._paths[given]
+            read = lambda: load_station_file(key.removeprefix("path:"), strict=self.strict)  # noqa: E731
         else:
             raise InputError(f"expected a station-file path or the station object, got {type(source).__name__}")
         if key not in self._loaded:
             if key.startswith("object:") and len(self._loaded) >= _OBJECTS_KEPT:
-                self._loaded = {k: v for k, v in self._loaded.items() if k.startswith("path:")}
+                self._loaded = {k: v for k, v in self._loaded.items() if not k.startswith("object:")}
             try:
                 self._loaded[key] = read()
             except InputError as e:
