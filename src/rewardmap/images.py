@@ -25,7 +25,7 @@ def check_map(source: str | os.PathLike | bytes) -> tuple[int, int]:
     """(width, height) of a sound map image (a path, or the file's bytes); else ImageProblem."""
     from PIL import Image, UnidentifiedImageError
 
-    with _pillow_quiet():
+    with quiet_pillow():
         try:
             image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else Path(source))
         except UnidentifiedImageError:
@@ -46,9 +46,10 @@ def check_map(source: str | os.PathLike | bytes) -> tuple[int, int]:
 
 
 @contextmanager
-def _pillow_quiet():
+def quiet_pillow():
     """Pillow's own bomb guard off (`check_map` bounds the pixels from the header, before
-    decoding, and names the size), and none of its warnings on the user's screen."""
+    decoding, and names the size), and none of its warnings on the user's screen: for
+    reading an image `check_map` has passed."""
     from PIL import Image
 
     limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None

@@ -37,7 +37,7 @@ from PIL import Image
 from ..errors import InputError, where
 from ..fileio import (MAP_FILE_MAX_BYTES, STATION_FILE_MAX_BYTES, parse_json, read_capped, read_jsonl,
                       write_jsonl_atomic)
-from ..images import ImageProblem, check_map
+from ..images import ImageProblem, check_map, quiet_pillow
 from .output import check_out, staged
 from .schema import BASE_FIELDS, DIFFICULTIES, PLUS_TYPES, QUESTION_TYPES, ROUTE_TYPE
 
@@ -551,31 +551,21 @@ def _figure_data(value) -> bytes | str:
 
 
 def _as_png(data: bytes) -> bytes:
-    """The bytes to store for a map: PNG kept byte for byte, anything else converted to PNG."""
+    """The bytes to store for a map: PNG kept byte for byte (`check_map` has decoded it
+    whole), anything else converted to PNG."""
     try:
         check_map(data)
     except ImageProblem as e:
         raise _RowError("figure", f"not a usable map image: {e}") from None
+    if data.startswith(_PNG_MAGIC):
+        return data
     try:
-        with _large_images_allowed(), Image.open(io.BytesIO(data)) as image:
-            if data.startswith(_PNG_MAGIC):
-                image.verify()
-                return data
+        with quiet_pillow(), Image.open(io.BytesIO(data)) as image:
             buffer = io.BytesIO()
             image.save(buffer, format="PNG")
             return buffer.getvalue()
     except (OSError, SyntaxError, ValueError) as e:
         raise _RowError("figure", f"not a readable image ({_one_line(e)})") from None
-
-
-@contextmanager
-def _large_images_allowed():
-    """Real maps reach tens of megapixels; Pillow's bomb guard is for untrusted web images."""
-    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-    try:
-        yield
-    finally:
-        Image.MAX_IMAGE_PIXELS = limit
 
 
 def _default_question_difficulty(route: bool, difficulty_city: str | None, transfers: int | None):
