@@ -6,12 +6,14 @@ import pytest
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "reasonmap"
+# The real ReasonMap station files and maps (stations/, maps/): $REWARDMAP_REAL_DATA, else the
+# development machines' copy beside the checkout.
+REAL = Path(os.environ.get("REWARDMAP_REAL_DATA") or Path(__file__).resolve().parents[2] / "shared/data/reasonmap")
 
 
 @pytest.fixture(scope="session")
 def real_data() -> Path:
-    """The real ReasonMap station files and maps beside the checkout (skip when absent)."""
+    """The real ReasonMap station files and maps (skip when absent)."""
     if not (REAL / "stations").is_dir():
         pytest.skip(f"real ReasonMap data not found at {REAL}")
     return REAL
