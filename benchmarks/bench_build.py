@@ -5,7 +5,7 @@
 2. Routing, the core of route questions, against a baseline on the same inputs: the
    optimal (transfers, stops) of the same station pairs by Dijkstra over the
    (station, line) state graph with networkx, the textbook way, versus our line-graph
-   enumeration (`Router`). Uses the real station files when ../shared is present, else
+   enumeration (`Router`). Uses the real station files when present ($REWARDMAP_REAL_DATA), else
    synthetic cities.
 
     python benchmarks/bench_build.py [--cities 1000] [--workers 2] [--pairs 2000]
@@ -27,7 +27,9 @@ from rewardmap.datasets.synthetic import synth_dataset
 from rewardmap.network import Router, load_station_file, network_from_mapping
 from rewardmap.synth import generate_city
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared/data/reasonmap/stations"
+from _real_data import REAL_DATA  # noqa: E402  (beside this script)
+
+REAL = REAL_DATA / "stations"
 
 
 def bench_synth(cities: int, workers: int) -> dict:

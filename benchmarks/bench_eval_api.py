@@ -4,7 +4,7 @@ The server runs in its own process (so it does not share the client's GIL): it a
 every chat completion after `--latency` seconds and works on at most `--limit` at once.
 
 1. Throughput at concurrency 1, 8 and 32, each sending `--per-stream` requests per
-   stream, twice: with the real maps (../shared, map by map as a dataset comes them;
+   stream, twice: with the real maps ($REWARDMAP_REAL_DATA, map by map as a dataset comes them;
    synthetic 1 MB images when absent) and with small `--image-kb` images. Goal: within
    10% of concurrency x the single-stream rate, measured in the same run, up to the
    server's limit. The maps are encoded before the clock starts (as they are after the
@@ -17,7 +17,7 @@ every chat completion after `--latency` seconds and works on at most `--limit` a
    sees the first new request. Goal: under 2 s.
 3. Resume, the whole command: what a user waits for. A dataset of `--records` (10,000)
    ReasonMap-Plus records is built with the real command (`data synth` at 512 px; and,
-   when ../shared/data/reasonmap exists, `data build` on the cities that have a real map,
+   when the real data exists, `data build` on the cities that have a real map,
    up to 2 MB and 1.4e8 pixels, whose check before asking is what part 2 leaves out).
    `questions.jsonl` keeps the planning records the build makes (the command reads every
    line) and every map (the Plus records are thinned evenly, not cut off). Against its own
@@ -66,7 +66,9 @@ from rewardmap.eval.api import ChatClient, image_data_url, run_requests, user_tu
 from rewardmap.eval.store import PredictionStore
 from rewardmap.questions.kinds import PLUS_TYPES
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared/data/reasonmap/maps"
+from _real_data import REAL_DATA  # noqa: E402  (beside this script)
+
+REAL = REAL_DATA / "maps"
 STATIONS = REAL.parent / "stations"
 KEY_ENV = "REWARDMAP_BENCH_KEY"
 ANSWER = json.dumps({"id": "c", "object": "chat.completion", "model": "bench", "choices": [

@@ -2,7 +2,7 @@
 
 1. Throughput on a realistic mix of responses (right, partly right and wrong routes, long
    answers, boxed and unboxed Plus answers, thinking text, garbage) to questions built on the
-   real station files (synthetic cities when ../shared is absent), for both variants, against
+   real station files ($REWARDMAP_REAL_DATA; synthetic cities when absent), for both variants, against
    a baseline that behaves like the released code: the station file re-read from disk and one
    log line written per reward. Goal: at least 20x the baseline and 50,000 rewards/s on one core.
    Each of `--repeats` passes scores fresh responses (a new draw: nothing memoised carries
@@ -35,7 +35,9 @@ from rewardmap.network import load_station_file, network_from_mapping
 from rewardmap.questions import prompts
 from rewardmap.rewards import RewardConfig, compute_reward
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared/data/reasonmap/stations"
+from _real_data import REAL_DATA  # noqa: E402  (beside this script)
+
+REAL = REAL_DATA / "stations"
 
 
 def dataset(tmp: Path) -> tuple[list[dict], Path]:
@@ -95,6 +97,10 @@ def adversarial() -> dict[str, str]:
         "oxed{ repeated": "oxed{" * (mb // 5),
         "phrase spam": "the answer is " * (mb // 14),
         "one long line": "x" * mb,
+        "an unclosed box of brace groups": "\\boxed{" + "{a}" * (mb // 3),
+        "one value repeated": "3 " * (mb // 2),
+        "words with option letters": "Bob and Dad " * (mb // 12),
+        "dotted capital I": "\u0130" * mb,
         "distinct well-formed sections": "\n--\n".join(
             f"Route Name: Line {i}\nDeparture Stop: S{i}\nArrival Stop: S{i + 1}" for i in range(mb // 60)),
     }

@@ -244,6 +244,19 @@ def test_no_piece_of_the_key_reaches_the_store_at_any_offset_of_a_long_error(api
     assert [r["response"] for r in lines(path) if r["id"] == "answer"] == ["\\boxed{***}"]
 
 
+def test_a_response_body_over_the_cap_is_refused_without_reading_it_whole(api, records, tmp_path, monkeypatch):
+    from rewardmap.eval import api as api_module
+
+    monkeypatch.setattr(api_module, "MAX_BODY", 200)  # a normal answer here is about 250 bytes
+    with PredictionStore(tmp_path / "p.jsonl") as store:
+        summary = run_requests(records[:2], text_turn, store, client_for(api), concurrency=1)
+        stored = store.records()
+    assert summary.failed == 2 and all("larger than 200 bytes" in p["error"] for p in stored)
+    monkeypatch.setattr(api_module, "MAX_BODY", 64 << 20)
+    with PredictionStore(tmp_path / "p.jsonl") as store:  # the connection was not left half-read
+        assert run_requests(records[:2], text_turn, store, client_for(api), concurrency=1).ok == 2
+
+
 def test_the_key_is_hidden_from_exceptions_raised_while_sending(api, tmp_path, monkeypatch):
     key = "sk-0123456789abcdefghij"
     monkeypatch.setenv("OPENAI_API_KEY", key)

@@ -168,6 +168,25 @@ def test_api_failures_are_recorded_and_scored_wrong(data, canned, tmp_path):
     assert stored[plus[0]["id"]]["status"] == "failed" and "HTTP 400" in stored[plus[0]["id"]]["error"]
 
 
+def test_a_huge_answer_is_scored_whole_and_kept_cut_in_responses_and_report(data, canned, tmp_path):
+    from rewardmap.eval.cut import KEPT_CHARS, SHOWN_CHARS
+
+    padding = "the map shows many lines " * 200_000  # 5 MB before the right answer
+    canned.answers = {key: padding + text for key, text in canned.answers.items()}
+    out = tmp_path / "run"
+    api_eval(data, canned, out, "--limit", "3", "--variant", "robust")
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["overall"]["correct"]["mean"] == 1.0  # the answer at the end was read
+    full = len("<think>looking</think>") + len(padding)
+    predictions = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    assert all(len(p["response_raw"]) > full for p in predictions)  # kept whole, to be scored again
+    for row in map(json.loads, (out / "responses.jsonl").read_text().splitlines()):
+        assert len(row["response"]) < KEPT_CHARS + 100 and row["response_chars"] > len(padding)
+        assert "characters left out" in row["response"] and row["response"].endswith("}")
+        assert row["response_raw_chars"] > full
+    assert (out / "report.html").stat().st_size < 3 * 2 * SHOWN_CHARS + 2_000_000  # maps are most of it
+
+
 def api_eval(data, canned, out, *args, benchmark="reasonmap-plus", check=True):
     return rewardmap("eval", "--data", data, "--benchmark", benchmark, "--api", canned.url, "--api-model", "canned",
                      "--out", out, *args, check=check)

@@ -1,4 +1,4 @@
-"""ReasonMap evaluation metrics (method file, section 10): every rule with its arithmetic."""
+"""ReasonMap evaluation metrics (as released): every rule with its arithmetic."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""ReasonMap-Plus accuracy: answers parsed as in section 5 (reference) or VLMEvalKit-style (robust)."""
+"""ReasonMap-Plus accuracy: answers parsed as released (reference) or VLMEvalKit-style (robust)."""
 
 import json
 
@@ -24,7 +24,7 @@ def correct(qtype, label, response, variant="reference"):
     ("Counting1", 2, "The answer is (C)", False, True),  # reference keeps "(c)"
     ("Counting2", 3, "\\boxed{3 lines}", False, True),  # reference "3lines" is no integer
     ("Counting2", 3, "\\boxed{+3}", True, True),  # int("+3")
-    ("Counting3", 3, "\\boxed{2} wait, \\boxed{3}", True, True),  # the last box
+    ("Counting3", 3, "\\boxed{2} wait, \\boxed{3}", True, False),  # reference: the last box; robust: boxes disagree
     ("Counting3", 3, "<think>\\boxed{3}</think>\\boxed{4}", False, False),
     ("Counting3", 3, "<think>maybe 4</think>There are 3 lines.", False, True),  # robust drops the thinking
 ])

@@ -130,7 +130,7 @@ def test_drop_brackets_equals_the_released_pattern(text):
 
 
 def _clean_as_written(text: str) -> str:
-    """Section 5's `clean`, transcribed with the plain regexes (slow on long text)."""
+    """The released `clean`, transcribed with the plain regexes (slow on long text)."""
     for junk in ("Metro", "metro", ",", "*", "\n", "'"):
         text = text.replace(junk, "")
     for old, new in (("Univ.", "University"), ("Univ", "University"), ("Tech.", "Technology"),

@@ -167,7 +167,7 @@ def test_sft_lora_targets_the_language_model_only():
         assert not re.fullmatch(pattern, name)
 
 
-# What the paper changes per row, relative to the RewardMap row (method file, sections 8 and 11).
+# What the paper changes per row, relative to the RewardMap row (paper, Table 1).
 PLAIN = {"reward.mode": "baseline", "reward.alpha": 0.0}
 ROW_DIFFS = {
     "rewardmap": {},

@@ -1,4 +1,4 @@
-"""Hand-worked examples for every rule of the reward (method file, sections 5-7 and 9).
+"""Hand-worked examples for every rule of the reward (released rules and the robust repairs).
 
 Each expected number has its arithmetic beside it. The toy city below has a four-station
 Line 1 (A-B-C-D), Line 2 (E-B-F-G), Line 3 (D-H-G-I), Line 5 (I-J), a Chinese Line 4 whose
@@ -193,7 +193,7 @@ def test_reference_plus_correctness(qtype, response, label, right):
     assert score(response, plus(qtype, label)).reward == (12.0 if right else 0.0)  # W 1.2 * 10
 
 
-def test_robust_plus_reads_text_boxes_phrases_and_first_values():
+def test_robust_plus_reads_text_boxes_phrases_and_single_values():
     assert robust_answer("\\boxed{\\text{Yes}}", "TorF1") == 1  # repaired
     assert robust_answer("so: \\boxed{ True }", "TorF2") == 1
     assert robust_answer("Final answer: N", "TorF2") == 0
@@ -203,9 +203,20 @@ def test_robust_plus_reads_text_boxes_phrases_and_first_values():
     assert robust_answer("no idea", "Counting2") is None
     assert robust_answer("9" * 101, "Counting2") is None  # no count is that long
     assert robust_answer("\\boxed{maybe}", "TorF1") is None
-    # the box's value wins over the phrase; the last closing box wins
+    # the box's value wins over the phrase; boxes that agree are one answer, boxes that differ none
     assert robust_answer("the answer is no. \\boxed{yes}", "TorF1") == 1
-    assert robust_answer("\\boxed{A} \\boxed{D}", "Counting1") == 3
+    assert robust_answer("\\boxed{D}, so \\boxed{\\text{D}}", "Counting1") == 3
+    assert robust_answer("\\boxed{A} \\boxed{D}", "Counting1") is None
+    assert robust_answer("\\boxed{3} lines, \\boxed{maybe}", "Counting2") == 3  # a box naming no value is no vote
+    # a candidate naming two values names none; one value named twice is one value
+    assert robust_answer("\\boxed{2 or 3}", "Counting2") is None
+    assert robust_answer("\\boxed{3 (3 lines)}", "Counting2") == 3
+    assert robust_answer("\\boxed{B or C}", "Counting1") is None
+    assert robust_answer("\\boxed{(c)}", "Counting1") == 2 and robust_answer("\\boxed{a}", "Counting1") == 0
+    assert robust_answer("The answer is a hard one: option C", "Counting1") == 2  # "a" is the article
+    assert robust_answer("Answer: A", "Counting1") == 0
+    # the phrase's candidate names nothing: the whole answer is read
+    assert robust_answer("The answer is below.\nThere are 4 lines.", "Counting3") == 4
 
 
 def test_yes_in_a_text_box_is_wrong_in_reference_and_right_in_robust():
@@ -302,7 +313,7 @@ def test_route_format():
     assert not route_format_ok("<think>" + A_TO_D + "</think>")
 
 
-# ------------------------------------------------------------------ correctness (section 6)
+# ------------------------------------------------------------------ correctness
 
 
 def test_zero_transfer_route():
@@ -401,7 +412,7 @@ def test_clean_pass_counts():
     assert score(section("Line 4", "火车西站站", "南门站"), record, ROB).correct
 
 
-# ------------------------------------------------------------------ detail (section 7)
+# ------------------------------------------------------------------ detail
 
 
 def test_early_minus_five_and_its_repair():

@@ -1,5 +1,5 @@
 """Property tests: the fast reference implementation against a literal one written from the
-method file, and every variant on arbitrary and mutated answers (never raises, finite,
+released rules, and every variant on arbitrary and mutated answers (never raises, finite,
 within its bounds)."""
 
 import math
@@ -28,7 +28,7 @@ PLUS_RECORDS = [plus("TorF1", 1, "easy"), plus("TorF2", 0, "hard"), plus("Counti
 ROUTE_RECORDS = [route("Alpha Station", "Foxtrot Station", 1), route("Alpha Station", "Delta Station", 0, "hard"),
                  route("Alpha Station", "Juliet Station", 2, "easy"), route("火车西站站", "南门站", 0)]
 
-# ------------------------------------------------------------------ literal reference, from the method file
+# ------------------------------------------------------------------ literal reference, from the released rules
 
 PHRASES = ("the final answer is", "the answer is", "the correct answer is", "the answer should be")
 

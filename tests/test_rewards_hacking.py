@@ -2,7 +2,7 @@
 cases on the real ReasonMap station files."""
 
 import pytest
-from test_rewards import A_TO_D, A_TO_F, NET, ROB, answer, plus, route, score, section
+from test_rewards import A_TO_D, A_TO_F, E_TO_J, NET, ROB, answer, plus, route, score, section
 
 from rewardmap.network import load_station_file
 from rewardmap.rewards import RewardConfig, compute_reward
@@ -15,34 +15,61 @@ DETOUR = answer(section("Line 1", "Alpha Station", "Delta Station"), section("Li
                 section("Line 2", "Golf Station", "Bravo Station"),
                 section("Line 2", "Bravo Station", "Foxtrot Station"))
 
+Q_THREE = route("Echo Station", "Juliet Station", 3)  # W = 1.2 + 0.5
+Q_COUNT = plus("Counting2", 3)  # W = 1.2
+NOWHERE = answer(*(section(line, "Echo Station", "Echo Station") for line in ("Line 2", "Line 1", "Line 3", "Line 5")))
+SPLIT = answer(section("Line 2", "Echo Station", "Bravo Station"),
+               section("Line 1", "Bravo Station", "Charlie Station"),
+               section("Line 1", "Charlie Station", "Delta Station"),
+               section("Line 3", "Delta Station", "India Station"),
+               section("Line 5", "India Station", "Juliet Station"))
+
 HACKS = [
     # (what, record, response, reference reward, robust reward)
     # right: ref 1.7 * (10 + 0.5 * 4); robust 1.7 * (1 + 10 + 0.5 * 9)
     ("the right route", Q_ROUTE, A_TO_F, 20.4, 26.35),
     ("the right Plus answer", Q_YES, "\\boxed{yes}", 12.0, 13.2),
+    # ref 2 + 3 * (3+1) + (-5+3) = 12, capped 10: 1.7 * 15; robust 2 + 3 * (3+1) + 3 = 17 -> 10: 1.7 * 16
+    ("the right three-transfer route", Q_THREE, E_TO_J, 25.5, 27.2),
+    ("the right count", Q_COUNT, "\\boxed{3}", 12.0, 13.2),
     # stops that clean to no station: nothing but robust's format point, 1.7 * 1
     ("every station in one section", Q_ROUTE, section("Line 1", EVERY, EVERY), 0.0, 1.7),
     # a valid chain is correct whatever its order; ref detail 2 + (3+1) + 3*(-5+3) = 0 -> 1.7 * 10;
-    # robust 2 + (3+1) + 3 + 2*(-5+3) = 5 -> 1.7 * (1 + 10 + 2.5)
-    ("a valid detour", Q_ROUTE, DETOUR, 17.0, 22.95),
+    # robust: credit 2 + (3+1) + 3 * 3 = 15, capped 10, then 2 * -5 = 0 -> 1.7 * (1 + 10)
+    ("a valid detour", Q_ROUTE, DETOUR, 17.0, 18.7),
+    # the optimal plan with Line 1 split at Charlie: ref 2 + 2 * (3+1) + (3+1) - 2 * 2 = 10, the
+    # right route's capped 10 (a tie); robust 2 + 3 * (3+1) + 2 * 3 = 20 -> 10, - 5 = 5: 1.7 * 13.5
+    ("an extra same-line split", Q_THREE, SPLIT, 25.5, 22.95),
+    # ref: the last arrival is not Juliet, 0; robust: no section rides, no detail: 1.7 * 1 (format)
+    ("a route that never leaves", Q_THREE, NOWHERE, 0.0, 1.7),
     # F -> A breaks the chain: not correct. ref detail 2 + (3+1) + 3*(-5+3) = 0;
-    # robust 2 + (3+1) + 3 + 2*(-5+3) = 5 -> 1.7 * (1 + 2.5)
-    ("the right route twice", Q_ROUTE, answer(A_TO_F, A_TO_F), 0.0, 5.95),
-    # ref 2 + 2*(-5+4) = 0; robust 2 + 4 + (-5+4) = 5 -> 1.2 * (1 + 2.5)
+    # robust 2 + (3+1) + 3 * 3 = 15 -> 10, then 2 * -5 = 0: 1.7 * 1 (format)
+    ("the right route twice", Q_ROUTE, answer(A_TO_F, A_TO_F), 0.0, 1.7),
+    # ref 2 + 2*(-5+4) = 0; robust 2 + 4 + 4 = 10, then -5 = 5: 1.2 * (1 + 2.5)
     ("the right direct section twice", Q_DIRECT, answer(A_TO_D, A_TO_D), 0.0, 4.2),
-    # ref reads "a,b,c,d" (no letter); robust reads the first letter, A: as answering A, less the format point
-    ("all four options, answer A", plus("Counting1", 0), "\\boxed{A, B, C, D}", 0.0, 12.0),
+    # ref reads "a,b,c,d" (no letter); robust: four values are no answer
+    ("all four options, answer A", plus("Counting1", 0), "\\boxed{A, B, C, D}", 0.0, 0.0),
     ("all four options, answer C", plus("Counting1", 2), "\\boxed{A, B, C, D}", 0.0, 0.0),
+    ("all four options unboxed", plus("Counting1", 0), "A/B/C/D", 0.0, 0.0),
+    # a lower-case "a" is the article, not option A
+    ("a stray article", plus("Counting1", 0), "It is a station on two lines.", 0.0, 0.0),
+    ("several numbers in one box", Q_COUNT, "\\boxed{1, 2, 3, 4, 5}", 0.0, 0.0),
+    ("a range", plus("Counting2", 1), "\\boxed{1-10}", 0.0, 0.0),
     ("yes or no", Q_YES, "\\boxed{yes or no}", 0.0, 0.0),
-    # both read the last box; robust pays no format for two boxes
-    ("boxed no then yes", Q_YES, "\\boxed{no} \\boxed{yes}", 12.0, 12.0),
+    # ref reads the last box; robust: two boxes that disagree are no answer
+    ("boxed no then yes", Q_YES, "\\boxed{no} \\boxed{yes}", 12.0, 0.0),
     ("boxed yes then no", Q_YES, "\\boxed{yes} \\boxed{no}", 0.0, 0.0),
+    # ref: int() reads any Unicode decimal digit; robust reads ASCII digits and pays its format
+    # point only for what it reads
+    ("an Arabic-Indic digit", Q_COUNT, "\\boxed{\u0663}", 12.0, 0.0),
+    ("a mathematical bold digit", Q_COUNT, "\\boxed{\U0001d7d1}", 12.0, 0.0),
     ("the answer only inside think", Q_YES, "<think>the answer is \\boxed{yes}</think>", 12.0, 0.0),
     ("the route only inside think", Q_ROUTE, "<think>\n" + A_TO_F + "\n--\n</think>", 20.4, 0.0),
     ("thinking never closed", Q_YES, "<think>\\boxed{yes}", 12.0, 0.0),
     ("empty Plus answer", Q_YES, "", 0.0, 0.0),
     ("empty route answer", Q_ROUTE, "", 0.0, 0.0),
 ]
+RIGHT = 4  # the first four rows are right answers, one per question above
 
 
 @pytest.mark.parametrize("what, record, response, reference, robust", HACKS, ids=[h[0] for h in HACKS])
@@ -51,12 +78,14 @@ def test_reward_hacks(what, record, response, reference, robust):
     assert score(response, record, ROB).reward == pytest.approx(robust)
 
 
-def test_no_hack_earns_more_than_the_right_answer_in_either_variant():
+def test_no_hack_earns_more_than_the_right_answer_and_robust_ranks_every_one_below_it():
     for column in (3, 4):
-        right = {id(h[1]): h[column] for h in HACKS[:2]}
-        for hack in HACKS[2:]:
+        right = {id(h[1]): h[column] for h in HACKS[:RIGHT]}
+        for hack in HACKS[RIGHT:]:
             if id(hack[1]) in right:
                 assert hack[column] <= right[id(hack[1])], hack[0]
+                if column == 4:
+                    assert hack[column] < right[id(hack[1])], hack[0]
 
 
 # ------------------------------------------------------------------ golden cases, real files

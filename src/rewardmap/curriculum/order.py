@@ -65,7 +65,7 @@ def _order_stage(records: list[Mapping], name: str, curriculum: Curriculum) -> l
 def difficulty_key(record: Mapping) -> tuple[int, int, int]:
     """(map difficulty, question difficulty, transfers), smaller is easier.
 
-    A Plus question's difficulty is its map's (method file, section 3), so a missing
+    A Plus question's difficulty is its map's (ReasonMap-Plus defines it so), so a missing
     `difficulty_question` falls back to `difficulty_city`.
 
     >>> difficulty_key({"id": "a", "difficulty_city": "middle", "difficulty_question": "hard",

@@ -1,6 +1,6 @@
 """Curriculum stages: which question types are trained together, and in which order.
 
-RewardMap orders training by task (method file, section 8): the perception questions
+RewardMap orders training by task: the perception questions
 first (TorF), then counting, then route planning, in one continuous run. A stage is a
 set of question types shuffled together; the paper's ablations only move the cuts.
 """

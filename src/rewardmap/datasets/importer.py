@@ -570,7 +570,7 @@ def _as_png(data: bytes) -> bytes:
 
 def _default_question_difficulty(route: bool, difficulty_city: str | None, transfers: int | None):
     """When the source omits it: Plus questions take the map's difficulty; route questions
-    0 transfers easy, 1 middle, 2+ hard (method notes, section 3)."""
+    0 transfers easy, 1 middle, 2+ hard, as ReasonMap assigns them."""
     if not route:
         return difficulty_city
     return None if transfers is None else DIFFICULTIES[min(transfers, 2)]

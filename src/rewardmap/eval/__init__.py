@@ -1,4 +1,4 @@
-"""Evaluation metrics of ReasonMap and ReasonMap-Plus (method file, section 10).
+"""Evaluation metrics of ReasonMap and ReasonMap-Plus (as released).
 
 - `score_route_record`: accuracy and map score of a route question's short and long answers;
 - `score_plus_record`: correctness of a Plus answer (parsed by `rewardmap.rewards.parse_plus`);

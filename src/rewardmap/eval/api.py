@@ -45,6 +45,7 @@ from .store import PredictionStore
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 RETRY_AFTER_MAX = 600.0  # a server asking for more than 10 minutes is not coming back soon
+MAX_BODY = 64 << 20  # bytes of one response read; a larger one is refused, not held in memory
 _MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
          ".gif": "image/gif"}
 
@@ -229,6 +230,9 @@ class ChatClient:
                 error, retryable = f"connection to {self.url} failed: {_describe(e)}", True
                 unreachable = _no_server(e)
             else:
+                if len(data) > MAX_BODY:
+                    raise APIError(f"the response from {self.url} is larger than {MAX_BODY:,} bytes; "
+                                   "not read further", attempts)
                 if status == 200:
                     return self._completion(data, attempts)
                 error = f"HTTP {status} from {self.url}{_snippet(data, self._redact)}"
@@ -286,7 +290,7 @@ class ChatClient:
                 conn.request("POST", f"{self._path}/chat/completions{self._query}", body=body,
                              headers=self._headers)
                 response = conn.getresponse()
-                data = response.read()
+                data = response.read(MAX_BODY + 1)
             except (OSError, http.client.HTTPException) as e:
                 self._discard(conn)
                 stale = isinstance(e, (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected))
@@ -296,7 +300,7 @@ class ChatClient:
             except BaseException:
                 self._discard(conn)
                 raise
-            if response.will_close:
+            if response.will_close or len(data) > MAX_BODY:  # the rest of a body too large is not read
                 self._discard(conn)
             else:
                 with self._lock:

@@ -1,11 +1,11 @@
 """Aggregate metrics of ReasonMap and ReasonMap-Plus, and scoring of a predictions file.
 
-Weighted metrics are `sum(w * score) / sum(w)` (method file, section 10): ReasonMap
+Weighted metrics are `sum(w * score) / sum(w)`, as released: ReasonMap
 weights a question by (question difficulty, map difficulty) with `ROUTE_WEIGHTS`,
 ReasonMap-Plus by the map's difficulty (`difficulty_city`, as VLMEvalKit does; a Plus
 question's difficulty equals its map's) with `PLUS_WEIGHTS`.
 
-Units follow the published tables (section 11): accuracies are fractions here and
+Units follow the published tables (ReasonMap and RewardMap papers): accuracies are fractions here and
 percentages in `published`; map scores are raw means on their own scale (0-20 short,
 0-40 long) everywhere, as the published 4.01 / 5.74 cannot be percentages of the
 maximum (the +10 / +20 of a correct answer alone gives more than 13.28% of 10 points).
@@ -117,12 +117,14 @@ def summarize(rows: Iterable[Mapping], benchmark: str) -> dict:
 
 def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
                          stations_root: str | os.PathLike | None = None,
-                         variant: str = "reference") -> tuple[dict, list[dict]]:
+                         variant: str = "reference",
+                         lines: Iterable[tuple[int, dict]] | None = None) -> tuple[dict, list[dict]]:
     """Score every line of a predictions file; returns (summary, per-line scores in order).
 
     Each line is a question record plus `response` (ReasonMap-Plus) or `response_short`
     and `response_long` (ReasonMap). A ReasonMap record's `json` is the station object or
-    a path relative to `stations_root`; each station file is read once.
+    a path relative to `stations_root`; each station file is read once. `lines`, when
+    given, are the file's (line number, record) pairs already in memory.
     """
     if benchmark not in BENCHMARKS:
         raise InputError(f"unknown benchmark {benchmark!r}; expected one of {', '.join(BENCHMARKS)}")
@@ -130,7 +132,7 @@ def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
         raise InputError(f"unknown variant {variant!r}; expected one of {', '.join(VARIANTS)}")
     files = StationFiles(stations_root)
     rows, scores = [], []
-    for lineno, record in read_jsonl(pred_path):
+    for lineno, record in read_jsonl(pred_path) if lines is None else lines:
         try:
             if benchmark == "reasonmap":
                 resolved = {**record, "json": _station_network(files, record.get("json"))}

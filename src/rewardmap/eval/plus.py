@@ -1,7 +1,7 @@
 """ReasonMap-Plus per-question correctness.
 
-Answers are read by the rewards package's Plus extraction: the released one (method file,
-section 5) for `variant="reference"`, the VLMEvalKit-style one (section 9) for "robust".
+Answers are read by the rewards package's Plus extraction: the released RewardMap one
+for `variant="reference"`, the lenient VLMEvalKit-style one for "robust".
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from ..errors import InputError  # noqa: E402
 from ..fileio import write_bytes_atomic, write_text_atomic  # noqa: E402
 from ..network import StationFiles  # noqa: E402
 from . import report_draw as rd  # noqa: E402
+from .cut import SHOWN_CHARS, cut_middle  # noqa: E402
 from .metrics import BENCHMARKS  # noqa: E402
 
 PUBLISHED_SOURCE = ("the RewardMap paper's ReasonMap and ReasonMap-Plus tables (difficulty-weighted; accuracies in "
@@ -322,7 +323,7 @@ def _failure_html(record: Mapping, score: Mapping, prediction: Mapping | None, p
     parts.append(f"<h4>Question</h4><pre>{e(str(record.get('question', '')))}</pre>")
     for (label, response), m in zip(responses, _acc_metrics(plus)):
         verdict = "right" if score.get(m) else "wrong"
-        body = e(response) if isinstance(response, str) else "<i>no answer</i>"
+        body = e(cut_middle(response, SHOWN_CHARS)) if isinstance(response, str) else "<i>no answer</i>"
         parts.append(f'<h4>Model {e(label)} <span class="{verdict}">{verdict}</span></h4><pre>{body}</pre>')
     parts.append(f"<h4>Reference answer</h4><pre>{e(str(record.get('answer', '')))}</pre>")
     for k, plan in enumerate(rd.reference_plans(record)[1:], 2):

@@ -1,4 +1,4 @@
-"""Reading route answers as the released ReasonMap evaluation does (method file, section 10).
+"""Reading route answers as the released ReasonMap evaluation does (the released `main.py`).
 
 This is the evaluation's own parser, not the reward's: it normalises with `eclean`, reads
 a long answer's arrival only up to a newline, and reads the long question's via field.

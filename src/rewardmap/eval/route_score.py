@@ -1,7 +1,7 @@
 """ReasonMap route metrics: accuracy and map score, as the released evaluation computes them.
 
-Method file, section 10. The rules are reproduced literally, quirks included; where the
-text leaves a choice open, the released code (fscdc/ReasonMap `main.py`) decided it:
+The rules of the released code (fscdc/ReasonMap `main.py`) are reproduced literally, quirks
+included; among them:
 
 - stop suffixes are appended unless the stop already ends with "站" (China) or with
   "Station" (elsewhere; the code tests `endswith("Station")`, without the space);
@@ -124,7 +124,7 @@ class MapScore:
 
 def route_correct(sections: Sequence[AnswerSection], network: Network,
                   station_1: str, station_2: str) -> bool:
-    """Section 6 with `eclean`: endpoints, lines of the file, stops on their line, transfers.
+    """The released accuracy check with `eclean`: endpoints, lines of the file, stops on their line, transfers.
 
     A name with "八通" counts as "Line 1"; else a name with "大兴" as "Line 4" (the released
     code tests 大兴 on the already replaced name, so 八通 wins when both appear).

@@ -19,6 +19,11 @@ Backends (`LocalBackend` in `local.py`, `VLLMBackend` in `vllm_inputs.py`, `APIB
 here) share one method: `run(records, requests, store, on_progress)`, where
 `requests(record)` is `{output name: question text}`.
 
+Each answer is scored whole. `responses.jsonl` keeps at most `KEPT_CHARS` of each text (its
+head and tail; a text cut so carries `<name>_chars`, its full length) and the report shows
+at most `SHOWN_CHARS`; `predictions.jsonl` keeps every answer whole, so that a re-run can
+score it again, whole, in another variant.
+
 A record whose generation failed is stored as "failed" (and tried again on the next run);
 the metrics count it as answered with nothing, i.e. wrong, and `metrics.json` says how many
 there were, so failures lower the score instead of silently shrinking the denominator.
@@ -36,6 +41,7 @@ from ..errors import InputError
 from ..fileio import write_bytes_atomic
 from ..questions.kinds import PLUS_TYPES, ROUTE_TYPE
 from .api import ChatClient, RunSummary, run_requests, user_turn
+from .cut import KEPT_CHARS, cut_middle
 from .metrics import BENCHMARKS, evaluate_predictions
 from .route_parse import VARIANTS
 from .store import PredictionStore
@@ -214,6 +220,15 @@ def run_eval(data: str | os.PathLike, benchmark: str, out: str | os.PathLike, ba
     return score_run(records, predictions, benchmark, out, variant, summary, data)
 
 
+def _kept(row: dict, names: list[str]) -> dict:
+    """ROW with each answer text cut to `KEPT_CHARS`, and `<name>_chars` where one was."""
+    long = [n for name in names for n in (name, f"{name}_raw")
+            if isinstance(row.get(n), str) and len(row[n]) > KEPT_CHARS]
+    if not long:
+        return row
+    return {**row, **{n: cut_middle(row[n], KEPT_CHARS) for n in long}, **{f"{n}_chars": len(row[n]) for n in long}}
+
+
 def score_run(records: list[dict], predictions: dict, benchmark: str, out: Path, variant: str,
               run: RunSummary, data: str | os.PathLike | None = None) -> EvalResult:
     """Write OUT/responses.jsonl, OUT/metrics.json and the report (OUT/report.html,
@@ -232,8 +247,9 @@ def score_run(records: list[dict], predictions: dict, benchmark: str, out: Path,
         raise RuntimeError(f"{counts['missing']} records have no prediction after the run")
     del counts["missing"]
     responses = out / RESPONSES
-    write_bytes_atomic(responses, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8"))
-    summary, scores = evaluate_predictions(responses, benchmark, None, variant)
+    summary, scores = evaluate_predictions(responses, benchmark, None, variant, lines=enumerate(rows, 1))
+    write_bytes_atomic(responses, "".join(json.dumps(_kept(r, names), ensure_ascii=False) + "\n"
+                                          for r in rows).encode("utf-8"))
     summary["predictions"] = counts
     summary["run"] = asdict(run)
     write_bytes_atomic(out / METRICS, (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))

@@ -1,4 +1,4 @@
-"""Question wordings and the answer formats they ask for (method file, section 4)."""
+"""Question wordings and the answer formats they ask for (as ReasonMap and ReasonMap-Plus word them)."""
 
 from __future__ import annotations
 

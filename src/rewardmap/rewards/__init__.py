@@ -1,7 +1,7 @@
 """Rewards for ReasonMap and ReasonMap-Plus answers: pure functions of (response, record, network).
 
 `compute_reward` gives a `RewardBreakdown` with `reward = W * (R_format + 10 * correct +
-0.5 * detail)` (method file, section 7). `RewardConfig(variant="reference")` reproduces the
+0.5 * detail)`, RewardMap's training reward. `RewardConfig(variant="reference")` reproduces the
 released RewardMap code to the letter, quirks included; `variant="robust"` repairs them
 (docs/rewards.md lists each repair with an example, and what reward hacks earn in each).
 `adapters` wraps the reward for TRL's GRPOTrainer and for verl.

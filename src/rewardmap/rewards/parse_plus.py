@@ -1,8 +1,9 @@
 """Reading ReasonMap-Plus answers: the released extraction and a lenient one.
 
-`reference_answer` reproduces the released code step by step (method file, section 5),
-quirks included; `robust_answer` follows the VLMEvalKit ReasonMap-Plus scorer (section 9)
-and also reads a `\\boxed{\\text{yes}}`. Every step is a string method or a linear-time
+`reference_answer` reproduces the released RewardMap code step by step, quirks included;
+`robust_answer` reads answers as leniently as VLMEvalKit's ReasonMap-Plus scorer (boxes,
+answer phrases, yes/y/true/...), also reads a `\\boxed{\\text{yes}}`, and refuses an
+answer that names two values. Every step is a string method or a linear-time
 regex, so any response, however long or malformed, is read in time linear in its length.
 """
 
@@ -23,7 +24,7 @@ _PHRASES = ("the final answer is", "the answer is", "the correct answer is", "th
 
 
 def reference_answer(response: str) -> str:
-    """The released code's answer string for a Plus response (section 5, steps 1-3).
+    """The released code's answer string for a Plus response: phrase cut, cleaner, strip.
 
     >>> reference_answer("so the answer is \\\\boxed{B}.")
     'b'
@@ -85,7 +86,8 @@ _TIDY = (
     ("\\right", ""), ("^{\\circ}", ""), ("^\\circ", ""), ("\\$", ""), ("$", ""),
 )
 _AFTER_UNITS = (("\\%", ""), (" .", " 0."), ("{.", "{0."))
-_RARE = " \\^{$∞"  # characters most patterns need and most answers lack (" ": the cleaner drops them)
+# Characters that patterns need and long answers may lack (" ": the cleaner drops them).
+_RARE = " \\^{$∞\nbfkmu"
 _LONG = 4096
 
 
@@ -185,98 +187,117 @@ def reference_value(qtype: str, answer: str) -> int | None:
 
 # ------------------------------------------------------------------ the lenient extraction
 
-# The last `boxed{...}`, one level of nested braces allowed so that `\boxed{\text{yes}}`
+# A `boxed{...}` that closes, one level of nested braces allowed so that `\boxed{\text{yes}}`
 # reads; possessive quantifiers keep every attempt linear.
 _BOXED = re.compile(r"boxed\{((?:[^{}]++|\{[^{}]*+\})*+)\}")
 _BOXES_TRIED = 8
 _TEXT = re.compile(r"\\(?:text|textbf|textrm|mathrm|mathbf)\{([^{}]*)\}")
-_ROBUST_PHRASES = ("the final answer is", "final answer is", "the answer is", "answer is",
-                   "the correct answer is", "correct answer is", "final answer:", "final:",
-                   "answer:", "ans:")
+_PHRASES_ROBUST = ("the final answer is", "final answer is", "the answer is", "answer is", "the correct answer is",
+                   "correct answer is", "final answer:", "final:", "answer:", "ans:")
 _YES, _NO = {"yes", "y", "true", "t", "1"}, {"no", "n", "false", "f", "0"}
-# A standalone letter (`\b[abcd]\b`), written to start with the letter so that the
-# regex engine skips ahead to candidates quickly.
-_LETTER = re.compile(r"[abcd](?<!\w[abcd])(?!\w)")
-_DIGITS = re.compile(r"[0-9]+")
+# An option letter standing alone: A-D in capitals, or b-d in lower case. A lower-case "a"
+# is the article far more often than the option, so it counts only as a whole answer.
+_LETTER = re.compile(r"[ABCDbcd](?<!\w[ABCDbcd])(?!\w)")
+_WRAPPING = " \t\n()[]*.:`'\"$"
+_DIGITS = re.compile(r"[0-9]+")  # a "-" before it makes it negative
 _MAX_DIGITS = 100  # a longer run of digits is no count (and int() refuses > 4,300 digits)
+_MAX_VALUES = 64  # a candidate naming more values than this, even one value repeated, is no answer
 
 
 def robust_answer(response: str, qtype: str) -> int | None:
     """The lenient reading of a Plus answer as a label, or None when there is none.
 
-    Only the text after the last `</think>` is read. The candidate is the last `\\boxed{}`
-    (any `\\text{}` inside unwrapped), else the text after the first phrase of
-    `_ROBUST_PHRASES` that occurs (its last occurrence, to the end of the line or ". ").
-    TorF accepts yes/y/true/t/1 and no/n/false/f/0, Counting1 the first standalone letter
-    A-D, Counting2/3 the first integer (ASCII digits); each falls back to the whole answer.
+    Only the text after the last `</think>` is read. Its `\\boxed{}`s are the answer (the
+    last `_BOXES_TRIED` openings; `\\text{}` inside unwrapped): every box that names a value
+    must name the same one, and boxes that disagree are no answer. Without a readable box,
+    the text after the first phrase of `_PHRASES_ROBUST` that occurs (its last occurrence, to
+    the end of the line or ". ") is read, and the whole answer when that names no value.
+    TorF accepts yes/y/true/t/1 and no/n/false/f/0 as the whole candidate; Counting1 one
+    option letter (`_LETTER`); Counting2/3 one integer in ASCII digits. A candidate naming
+    two different values names none: `\\boxed{A, B, C, D}`, `\\boxed{1-10}` and
+    `\\boxed{yes} \\boxed{no}` are not answers.
 
     >>> robust_answer("\\\\boxed{\\\\text{Yes}}", "TorF1"), robust_answer("Answer: (C) 4 stops", "Counting1")
     (1, 2)
     >>> robust_answer("<think>maybe 3</think>There are 5 lines.", "Counting3")
     5
+    >>> robust_answer("\\\\boxed{1, 2, 3}", "Counting2"), robust_answer("\\\\boxed{yes} \\\\boxed{no}", "TorF1")
+    (None, None)
     """
-    text = final_answer(response).lower()
-    candidate = _candidate(text)
-    if qtype in TORF:
-        value = _yes_no(candidate)
-        return value if value is not None else _yes_no(text)
-    if qtype == "Counting1":
-        match = _LETTER.search(candidate) or _LETTER.search(text)
-        return LETTERS.index(match.group()) if match else None
-    number = _first_integer(candidate)
-    return number if number is not None else _first_integer(text)
+    text = final_answer(response)
+    read = _yes_no if qtype in TORF else _one_letter if qtype == "Counting1" else _one_integer
+    values = {value for box in last_boxes(text) if (value := read(box)) is not None}
+    if values:
+        return values.pop() if len(values) == 1 else None
+    candidate = _after_phrase(text)
+    value = read(candidate)
+    return value if value is not None or candidate is text else read(text)
 
 
-def _first_integer(text: str) -> int | None:
-    """The first `[-+]?[0-9]+` of text; in a long text found with one `str.find` per digit,
-    which is faster there than the regex engine's scan."""
-    if len(text) < _LONG:
-        match = _DIGITS.search(text)
-        at = match.start() if match else -1
-    else:
-        at = min((i for i in map(text.find, "0123456789") if i != -1), default=-1)
-    if at == -1:
-        return None
-    digits = _DIGITS.match(text, at).group()
-    if len(digits) > _MAX_DIGITS:
-        return None
-    return -int(digits) if at and text[at - 1] == "-" else int(digits)
+def last_boxes(text: str) -> list[str]:
+    """The contents of the boxes among the last `_BOXES_TRIED` `boxed{` openings that close,
+    `\\text{}` parts unwrapped, last first. Only these are tried, so that a megabyte of
+    unclosed boxes is not tried one by one.
 
-
-def _candidate(text: str) -> str:
-    boxed = last_boxed(text)
-    if boxed:
-        return boxed
-    for phrase in _ROBUST_PHRASES:
-        if phrase in text:
-            after = text.rpartition(phrase)[2].strip()
-            return after.partition("\n")[0].partition(". ")[0].rstrip(".").strip()
-    return text.strip()
-
-
-def last_boxed(text: str) -> str | None:
-    """The content of the last `boxed{...}` that closes, `\\text{}` parts unwrapped (None: no
-    box). Only the final `_BOXES_TRIED` boxes are tried, so that a megabyte of unclosed
-    boxes is not tried one by one.
-
-    >>> last_boxed("\\\\boxed{A} or rather \\\\boxed{ \\\\text{B} }"), last_boxed("no box")
-    ('B', None)
+    >>> last_boxes("\\\\boxed{A} or rather \\\\boxed{ \\\\text{B} } \\\\boxed{unclosed")
+    ['B', 'A']
     """
-    at, match = len(text), None
+    found, at = [], len(text)
     for _ in range(_BOXES_TRIED):
         at = text.rfind("boxed{", 0, at)
-        match = _BOXED.match(text, at) if at != -1 else None
-        if match or at == -1:
+        if at == -1:
             break
-    if match is None:
-        return None
-    raw = match.group(1).strip()
-    texts = _TEXT.findall(raw)
-    return " ".join(t.strip() for t in texts) if texts else raw
+        match = _BOXED.match(text, at)
+        if match:
+            raw = match.group(1).strip()
+            texts = _TEXT.findall(raw)
+            found.append(" ".join(t.strip() for t in texts) if texts else raw)
+    return found
+
+
+def _after_phrase(text: str) -> str:
+    """The text after the last occurrence of the first phrase that occurs (case-blind), to the
+    end of its line or ". "; `text` itself when no phrase occurs."""
+    # "İ" is the one character whose lower case is two: as "i", every offset is kept
+    lower = text.replace("\u0130", "i").lower()
+    for phrase in _PHRASES_ROBUST:
+        at = lower.rfind(phrase)
+        if at != -1:
+            return text[at + len(phrase):].strip().partition("\n")[0].partition(". ")[0].rstrip(".").strip()
+    return text
+
+
+def _one_letter(text: str) -> int | None:
+    word = text.strip(_WRAPPING)
+    if len(word) == 1 and word.lower() in LETTERS:
+        return LETTERS.index(word.lower())
+    letter = None
+    for count, match in enumerate(_LETTER.finditer(text)):
+        found = match.group().lower()
+        if count == _MAX_VALUES or letter not in (None, found):
+            return None
+        letter = found
+    return LETTERS.index(letter) if letter else None
+
+
+def _one_integer(text: str) -> int | None:
+    value = None
+    for count, match in enumerate(_DIGITS.finditer(text)):
+        digits, at = match.group(), match.start()
+        if count == _MAX_VALUES or len(digits) > _MAX_DIGITS:
+            return None
+        number = -int(digits) if at and text[at - 1] == "-" else int(digits)
+        if value not in (None, number):
+            return None
+        value = number
+    return value
 
 
 def _yes_no(text: str) -> int | None:
     word = text.strip().strip(".!*`'\"").strip()
+    if len(word) > 5:  # no yes/no word is longer; a megabyte is not lower-cased to find that out
+        return None
+    word = word.lower()
     return 1 if word in _YES else 0 if word in _NO else None
 
 
@@ -302,9 +323,10 @@ def _is_label(qtype: str, value: int | None, label: int) -> bool:
 # ------------------------------------------------------------------ the requested format
 
 # The exact form the prompts ask for (questions/prompts.py): one `\boxed{}` holding only the
-# value, optionally as `\text{}`, and nothing after it but closing math delimiters.
+# value, optionally as `\text{}`, and nothing after it but closing math delimiters. Digits
+# are ASCII, as the robust reading reads them: `\boxed{٣}` earns no format point.
 _VALUE = {"TorF1": r"(?i:yes|no)", "TorF2": r"(?i:yes|no)", "Counting1": r"[A-Da-d]",
-          "Counting2": r"\d{1,9}", "Counting3": r"\d{1,9}"}
+          "Counting2": r"[0-9]{1,9}", "Counting3": r"[0-9]{1,9}"}
 _FORMAT = {
     qtype: re.compile(r"\\boxed\{\s*(?:" + value + r"|\\text\{\s*" + value + r"\s*\})\s*\}[\s.$\\\])]*+")
     for qtype, value in _VALUE.items()

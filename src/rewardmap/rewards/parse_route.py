@@ -40,7 +40,7 @@ class Section(NamedTuple):
 
 
 def reference_sections(response: str) -> list[Section]:
-    """Sections as the released reward reads them (method file, section 5).
+    """Sections as the released reward reads them (labels split on `--`, fields cut at the next label).
 
     Every piece of the response split on `--` that holds the three labels in any case is a
     section (the detail reward's test); `strict` tells whether they appear with their

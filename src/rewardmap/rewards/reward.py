@@ -22,7 +22,7 @@ MODES = ("difficulty_aware", "baseline")
 
 @dataclass(frozen=True)
 class RewardConfig:
-    """How a response is scored (method file, section 7).
+    """How a response is scored: the variant, the mode and the reward's coefficients.
 
     variant: "reference" reproduces the released code, quirks included; "robust" repairs
         them (see docs/rewards.md).
@@ -117,7 +117,7 @@ def compute_reward(response: str, record: Mapping, network: Network | None,
 
 
 def _weight(record, qtype, config: RewardConfig) -> float | None:
-    """W (section 7), or None when the record lacks what scoring it needs."""
+    """W, the map and transfer weight, or None when the record lacks what scoring it needs."""
     if qtype in PLUS_TYPES:
         if not _integer(record.get("answer")):
             return None

@@ -1,4 +1,4 @@
-"""Route correctness (method file, section 6) and the detail reward (section 7).
+"""Route correctness (accuracy) and the detail reward of RewardMap's training reward.
 
 `reference_*` reproduce the released code, quirks included; `robust_*` repair them (see
 docs/rewards.md). Both take parsed sections (`parse_route`), the network's
@@ -122,26 +122,33 @@ def _vias_agree(section: Section, index: RewardIndex, name: str, a: str, b: str)
 
 def robust_detail(sections: Sequence[Section], index: RewardIndex, start: str, goal: str,
                   transfers: int) -> float:
-    """The detail reward with the section 9 repairs (capped at 10, no floor).
+    """The detail reward with the robust repairs (at most 10, no floor).
 
-    0 unless the first departure or the last arrival matches (the paper's rule; released:
-    both); then +2, -5 for each section beyond transfers + 1 (released: beyond transfers),
-    line names matched by `robust_line`, stops as `robust_stop` gives them. The per-section +4 / +3 / +1
-    are the released ones.
+    Only sections that ride earn: both stops on the named line (`robust_line`, stops as
+    `robust_stop` gives them) and different, so a route that never leaves its departure, or
+    names real lines with stops off them, earns nothing. Then, as released, +2 when the
+    route rides at all and its first departure or last arrival matches (the paper's rule;
+    released: both must match, riding or not); per riding section +4 (no transfers, a line holding
+    both ends) or +3 (transfers), and +1 when it is not the last, its arrival is the next
+    departure and i <= transfers. The credit is capped at 10 and only then is 5 taken for
+    each section beyond transfers + 1 (released: beyond transfers, before the cap), so an
+    extra split never ties the plan the question asks for.
     """
     if not sections or (sections[0].departure != start and sections[-1].arrival != goal):
         return 0.0
-    score = 2
     through_both = index.lines_holding(start, goal, robust=True) if transfers == 0 else set()
+    credit, rides = 0, False
     for i, section in enumerate(sections, 1):
-        if i > transfers + 1:
-            score -= 5
         name = robust_line(section.route_name, index)
-        if name is None:
+        stations = index.robust_members[name] if name else ()
+        departure, arrival = section.departure, section.arrival
+        if departure == arrival or departure not in stations or arrival not in stations:
             continue
-        score += (4 if name in through_both else 0) if transfers == 0 else 3
-        stations = index.robust_members[name]
-        if (i <= transfers and i < len(sections) and section.departure in stations
-                and section.arrival in stations and section.arrival == sections[i].departure):
-            score += 1
-    return float(min(score, DETAIL_CAP))
+        rides = True
+        credit += (4 if name in through_both else 0) if transfers == 0 else 3
+        if i <= transfers and i < len(sections) and arrival == sections[i].departure:
+            credit += 1
+    if not rides:
+        return 0.0
+    extra = max(0, len(sections) - (transfers + 1))
+    return float(min(credit + 2, DETAIL_CAP) - 5 * extra)

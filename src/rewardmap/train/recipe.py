@@ -666,7 +666,7 @@ def _stem(label: str) -> str:
 
 # ---------------------------------------------------------------- TRL
 
-# What the paper (method file, section 8) or the released script sets and TRL 1.16 cannot:
+# What the paper or the released RewardMap script sets and TRL 1.16 cannot:
 # the recipes name these, and `rewardmap train` should say them in its log, not drop them.
 UNSUPPORTED = {
     "max_prompt_length": "20,000 tokens in paper and script: GRPOConfig 1.16 has no prompt limit and never "
