@@ -103,3 +103,17 @@ def test_score_cli_rewards_gold_answers_in_order_and_fails_in_one_line(tmp_path,
     assert result.exit_code == 2 and "--mode: expected one of difficulty_aware, baseline; got 'flat'" in result.output
     result = runner.invoke(app, ["metrics", str(path), "--benchmark", "reasonmap", "--variant", "lenient"])
     assert result.exit_code == 2 and "--variant: expected one of reference, robust" in result.output
+
+
+def test_the_library_refuses_a_choice_in_the_words_of_the_cli(tmp_path):
+    from rewardmap.eval import evaluate_predictions
+    from rewardmap.rewards import RewardConfig
+
+    calls = ((lambda: RewardConfig(variant="lenient"), "variant: expected one of reference, robust; got 'lenient'"),
+             (lambda: RewardConfig(mode="flat"), "mode: expected one of difficulty_aware, baseline; got 'flat'"),
+             (lambda: evaluate_predictions(tmp_path / "p.jsonl", "mathvista"),
+              "benchmark: expected one of reasonmap, reasonmap-plus; got 'mathvista'"))
+    for call, words in calls:
+        with pytest.raises(ValueError) as e:
+            call()
+        assert str(e.value) == words

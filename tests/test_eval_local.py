@@ -156,7 +156,7 @@ def test_an_unknown_dtype_is_a_one_line_input_error(model):
                  lambda: engine_kwargs("m", dtype="bf16")):
         with pytest.raises(InputError) as e:
             call()
-        assert str(e.value) == "unknown --dtype 'bf16'; expected one of auto, bfloat16, float16, float32"
+        assert str(e.value) == "--dtype: expected one of auto, bfloat16, float16, float32; got 'bf16'"
     assert engine_kwargs("m", dtype="bfloat16")["dtype"] == "bfloat16"
     assert "dtype" not in engine_kwargs("m")
 

@@ -46,7 +46,7 @@ def test_synth_is_deterministic_and_city_i_does_not_depend_on_the_count(tmp_path
 
 def test_synth_rejects_bad_arguments_in_one_line(tmp_path):
     for args, message in ((["--cities", "0"], "--cities must be at least 1"),
-                          (["--difficulty", "brutal"], "--difficulty must be one of"),
+                          (["--difficulty", "brutal"], "--difficulty: expected one of"),
                           (["--size", "100"], "--size must be between 256 and 8192")):
         result = runner.invoke(app, ["data", "synth", "--out", str(tmp_path / "x"), *args])
         assert result.exit_code == 2 and message in result.output

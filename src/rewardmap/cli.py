@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, check_choice
 from .questions.kinds import QUESTION_TYPES
 
 app = typer.Typer(help="Teach multimodal models to read transit maps and plan routes on them.",
@@ -61,13 +61,6 @@ def _progress(label: str, total: int):
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n=1: bar.advance(task, n)
-
-
-def _choice(flag: str, value: str, choices) -> str:
-    """VALUE when it is one of CHOICES, else an InputError naming the flag and the choices."""
-    if value not in choices:
-        raise InputError(f"{flag}: expected one of {', '.join(choices)}; got {value!r}")
-    return value
 
 
 def _is_local_path(name: str) -> bool:
@@ -260,7 +253,8 @@ def score(
     from .rewards.reward import MODES, VARIANTS
 
     with _errors():
-        config = RewardConfig(variant=_choice("--variant", variant, VARIANTS), mode=_choice("--mode", mode, MODES))
+        config = RewardConfig(variant=check_choice("--variant", variant, VARIANTS),
+                              mode=check_choice("--mode", mode, MODES))
         if not responses.exists():
             raise InputError(f"{responses}: no such file")
         rows, summary = score_file(responses, stations_root, config)
@@ -300,8 +294,8 @@ def metrics(
     from .rewards.reward import VARIANTS
 
     with _errors():
-        _choice("--benchmark", benchmark, BENCHMARKS)
-        _choice("--variant", variant, VARIANTS)
+        check_choice("--benchmark", benchmark, BENCHMARKS)
+        check_choice("--variant", variant, VARIANTS)
         if not predictions.exists():
             raise InputError(f"{predictions}: no such file")
         summary, scores = evaluate_predictions(predictions, benchmark, stations_root, variant)
@@ -384,8 +378,8 @@ def evaluate(
     from .rewards.reward import VARIANTS
 
     with _errors():
-        _choice("--benchmark", benchmark, BENCHMARKS)
-        _choice("--variant", variant, VARIANTS)
+        check_choice("--benchmark", benchmark, BENCHMARKS)
+        check_choice("--variant", variant, VARIANTS)
         if (model is None) == (api is None):
             raise InputError("give either --model PATH or --api URL --api-model NAME")
         if api is not None and not api_model:
@@ -393,7 +387,7 @@ def evaluate(
         if model is not None and not Path(model).expanduser().exists() and _is_local_path(model):
             raise InputError(f"--model {model}: no such folder")
         if api is None:
-            _choice("--backend", backend, ("transformers", "vllm"))
+            check_choice("--backend", backend, ("transformers", "vllm"))
         if timeout <= 0 or retries < 0:
             raise InputError(f"--timeout must be positive and --retries at least 0, got {timeout} and {retries}")
         settings = run_settings(benchmark, data, max_new_tokens=max_new_tokens, **(

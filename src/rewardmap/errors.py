@@ -13,3 +13,11 @@ def where(path, record=None, field=None) -> str:
     if field is not None:
         parts.append(f"field '{field}'")
     return ": ".join(parts)
+
+
+def check_choice(name: str, value, choices, error: type[Exception] = InputError):
+    """VALUE when it is one of CHOICES, else ERROR (an InputError by default) saying so in one
+    wording everywhere: `--variant: expected one of reference, robust; got 'x'`."""
+    if value not in choices:
+        raise error(f"{name}: expected one of {', '.join(choices)}; got {value!r}")
+    return value

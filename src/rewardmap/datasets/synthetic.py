@@ -10,7 +10,7 @@ import random
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, check_choice
 from ..fileio import write_jsonl_atomic
 from ..questions.kinds import QUESTION_TYPES
 from .build import BuildSummary, CitySource, city_records, summarize
@@ -41,8 +41,7 @@ def synth_dataset(out: Path, *, cities: int = 10, seed: int = 0, difficulty: str
     or empty folder, or with `overwrite` one replaced whole (`datasets.output`)."""
     if cities < 1:
         raise InputError(f"--cities must be at least 1, got {cities}")
-    if difficulty not in DIFFICULTY_CHOICES:
-        raise InputError(f"--difficulty must be one of {', '.join(DIFFICULTY_CHOICES)}, got {difficulty!r}")
+    check_choice("--difficulty", difficulty, DIFFICULTY_CHOICES)
     if not 256 <= size <= 8192:
         raise InputError(f"--size must be between 256 and 8192 pixels, got {size}")
     if per_city < 1:

@@ -18,7 +18,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 
-from ..errors import InputError
+from ..errors import InputError, check_choice
 from ..rewards.text import final_answer
 from .api import RunSummary
 from .store import PredictionStore
@@ -46,8 +46,8 @@ def answered(record_id, raws: dict[str, str] | None, error: str | None, seconds:
 
 def check_dtype(dtype: str | None) -> str | None:
     """DTYPE when it is None or one of `DTYPES`, else a one-line InputError."""
-    if dtype is not None and dtype not in DTYPES:
-        raise InputError(f"unknown --dtype {dtype!r}; expected one of {', '.join(DTYPES)}")
+    if dtype is not None:
+        check_choice("--dtype", dtype, DTYPES)
     return dtype
 
 

@@ -17,7 +17,7 @@ import copy
 import os
 from collections.abc import Iterable, Mapping
 
-from ..errors import InputError, where
+from ..errors import InputError, check_choice, where
 from ..fileio import read_jsonl
 from ..network import Network, StationFiles
 from ..questions.kinds import DIFFICULTIES, PLUS_TYPES
@@ -67,8 +67,7 @@ def summarize(rows: Iterable[Mapping], benchmark: str) -> dict:
     >>> s["published"]
     {'overall': 33.33333333333333, 'Count': 0.0, 'TorF': 100.0}
     """
-    if benchmark not in BENCHMARKS:
-        raise InputError(f"unknown benchmark {benchmark!r}; expected one of {', '.join(BENCHMARKS)}")
+    check_choice("benchmark", benchmark, BENCHMARKS)
     plus = benchmark == "reasonmap-plus"
     metrics = PLUS_METRICS if plus else ROUTE_METRICS
     weighted = []
@@ -126,10 +125,8 @@ def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
     a path relative to `stations_root`; each station file is read once. `lines`, when
     given, are the file's (line number, record) pairs already in memory.
     """
-    if benchmark not in BENCHMARKS:
-        raise InputError(f"unknown benchmark {benchmark!r}; expected one of {', '.join(BENCHMARKS)}")
-    if variant not in VARIANTS:
-        raise InputError(f"unknown variant {variant!r}; expected one of {', '.join(VARIANTS)}")
+    check_choice("benchmark", benchmark, BENCHMARKS)
+    check_choice("variant", variant, VARIANTS)
     files = StationFiles(stations_root)
     rows, scores = [], []
     for lineno, record in read_jsonl(pred_path) if lines is None else lines:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..errors import check_choice
 from ..questions.kinds import PLUS_TYPES
 from ..rewards.parse_plus import judge_plus
 from .route_parse import VARIANTS
@@ -16,8 +17,7 @@ from .route_score import RecordError
 
 def score_plus_record(record: Mapping, response: str, variant: str = "reference") -> dict:
     """`{"correct": bool}` for one ReasonMap-Plus question."""
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown variant {variant!r}; expected one of {', '.join(VARIANTS)}")
+    check_choice("variant", variant, VARIANTS, ValueError)
     if record.get("type") not in PLUS_TYPES:
         raise RecordError("type", f"expected one of {', '.join(PLUS_TYPES)}, got {record.get('type')!r}")
     answer = record.get("answer")

@@ -23,7 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from ..errors import InputError  # noqa: E402
+from ..errors import InputError, check_choice  # noqa: E402
 from ..fileio import write_bytes_atomic, write_text_atomic  # noqa: E402
 from ..network import StationFiles  # noqa: E402
 from . import report_draw as rd  # noqa: E402
@@ -102,8 +102,7 @@ def write_eval_report(run_dir: str | Path, *, records: Sequence[Mapping], predic
     `scores`: `evaluate_predictions`' per-record scores, in the order of `records`;
     `summary`: its summary. At most `max_failures` failures are shown, in record order.
     """
-    if benchmark not in BENCHMARKS:
-        raise InputError(f"unknown benchmark {benchmark!r}; expected one of {', '.join(BENCHMARKS)}")
+    check_choice("benchmark", benchmark, BENCHMARKS)
     if len(scores) != len(records):
         raise InputError(f"{len(records)} records but {len(scores)} scores; they must be in the same order")
     run_dir = Path(run_dir)

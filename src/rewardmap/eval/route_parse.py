@@ -41,6 +41,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from ..errors import check_choice
 from ..network import eclean
 from ..rewards.parse_route import lenient_fields, line_after, via_list
 
@@ -79,8 +80,7 @@ def parse_route_answer(text: str, *, long: bool = False, via: str | None = None,
     >>> parse_route_answer(ans, long=True, variant="robust")[0].arrival
     'bstation'
     """
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown variant {variant!r}; expected one of {', '.join(VARIANTS)}")
+    check_choice("variant", variant, VARIANTS, ValueError)
     if variant == "robust":
         return _parse_robust(text, long, via)
     sections = []

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, check_choice
 from ..fileio import write_bytes_atomic
 from ..questions.kinds import PLUS_TYPES, ROUTE_TYPE
 from .api import ChatClient, RunSummary, run_requests, user_turn
@@ -57,9 +57,7 @@ Progress = Callable[[dict, int, int], None]
 
 
 def check_benchmark(benchmark: str) -> str:
-    if benchmark not in BENCHMARKS:
-        raise InputError(f"unknown benchmark {benchmark!r}; expected one of {', '.join(BENCHMARKS)}")
-    return benchmark
+    return check_choice("benchmark", benchmark, BENCHMARKS)
 
 
 def load_benchmark(data: str | os.PathLike, benchmark: str, limit: int | None = None,
@@ -203,8 +201,7 @@ def run_eval(data: str | os.PathLike, benchmark: str, out: str | os.PathLike, ba
     `settings`: what identifies the predictions (`run_settings`), kept in OUT/run.json; a
     folder holding another run's settings is refused before anything is asked."""
     check_benchmark(benchmark)
-    if variant not in VARIANTS:
-        raise InputError(f"unknown variant {variant!r}; expected one of {', '.join(VARIANTS)}")
+    check_choice("variant", variant, VARIANTS)
     if records is None:
         records = load_benchmark(data, benchmark, limit)
     out = Path(out)

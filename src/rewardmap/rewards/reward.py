@@ -9,6 +9,7 @@ from functools import lru_cache
 from numbers import Integral, Real
 from typing import NamedTuple
 
+from ..errors import check_choice
 from ..network import Network
 from ..questions.kinds import DIFFICULTIES, PLUS_TYPES, ROUTE_TYPE
 from . import parse_plus, parse_route, route_reward
@@ -45,10 +46,8 @@ class RewardConfig:
     format_reward: float | None = None
 
     def __post_init__(self):
-        if self.variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
-        if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        check_choice("variant", self.variant, VARIANTS, ValueError)
+        check_choice("mode", self.mode, MODES, ValueError)
         weights = tuple(self.map_weights) if isinstance(self.map_weights, (tuple, list)) else ()
         if len(weights) != 3 or not all(_finite(w) and w > 0 for w in weights):
             raise ValueError(f"map_weights must be three finite numbers > 0, got {self.map_weights!r}")

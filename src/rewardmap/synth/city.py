@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import check_choice
 from ..fileio import write_bytes_atomic, write_json_atomic
 from ..network.difficulty import map_difficulty
 from .frame import map_frame
@@ -62,8 +63,7 @@ class CityFiles:
 def _check_args(seed: int, difficulty: str, size: int) -> None:
     if not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if difficulty not in DIFFICULTIES:
-        raise ValueError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}")
+    check_choice("difficulty", difficulty, DIFFICULTIES, ValueError)
     if not isinstance(size, int) or not MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(f"size must be an integer from {MIN_SIZE} to {MAX_SIZE} pixels, got {size!r}")
 
