@@ -152,3 +152,28 @@ def test_station_and_line_names_that_would_break_the_answer_format_are_refused(t
                                            "--out", tmp_path / "out", check=False), "city.json")
         assert any(why in message for why in ("surrogate", "control character", "route answers use")), message
     assert not (tmp_path / "out").exists()
+
+
+WRONG_KINDS = [  # (field, value, what data check says); each crashed `data check` once
+    ("id", ["a", "b"], "field 'id': expected a string or an integer"),
+    ("type", ["TorF2"], "field 'type': unknown type"),
+    ("station_1", ["Alpha"], "field 'station_1': expected a station name or null"),
+    ("figure", ["maps/x.png"], "field 'figure': expected a map image's path"),
+    ("figure", "x" * 3000, "field 'figure': image 'xxxx"),  # a name too long for the file system
+    ("json", "y" * 3000, "field 'json': station file 'yyyy"),
+    ("answer", "3", "field 'answer': expected an integer"),
+]
+
+
+@pytest.mark.parametrize("field, value, words", WRONG_KINDS, ids=[f"{w[0]}-{type(w[1]).__name__}" for w in WRONG_KINDS])
+def test_data_check_names_a_field_of_the_wrong_kind(tmp_path, field, value, words):
+    from commands import synth_data
+
+    data = synth_data(tmp_path / "data")
+    lines = (data / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    record = next(json.loads(line) for line in lines if json.loads(line)["type"] == "Counting3")
+    lines[0] = json.dumps({**record, field: value})
+    (data / "questions.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = rewardmap("data", "check", data, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert words in result.stdout and "questions.jsonl:1" in result.stdout, result.stdout[-2000:]

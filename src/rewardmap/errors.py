@@ -15,6 +15,12 @@ def where(path, record=None, field=None) -> str:
     return ": ".join(parts)
 
 
+def shown(value, limit: int = 60) -> str:
+    """VALUE's repr as an error message quotes it: at most LIMIT characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def check_choice(name: str, value, choices, error: type[Exception] = InputError):
     """VALUE when it is one of CHOICES, else ERROR (an InputError by default) saying so in one
     wording everywhere: `--variant: expected one of reference, robust; got 'x'`."""

@@ -90,11 +90,20 @@ STATION_FILE_MAX_BYTES = 16 * 2**20  # the largest real ReasonMap station file i
 MAP_FILE_MAX_BYTES = 256 * 2**20  # the largest real map file is a few MB
 
 
+def is_file(path: str | os.PathLike) -> bool:
+    """`Path.is_file`, False also for a path the system refuses to look up (a name too long,
+    say): record paths come from strangers."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):  # ValueError: a NUL byte in the path
+        return False
+
+
 def read_capped(path: str | os.PathLike, limit: int, what: str) -> bytes:
     """The bytes of a regular file of at most LIMIT bytes, else one InputError: a FIFO would
     block forever and a link to /dev/zero read without end."""
     path = Path(path)
-    if not path.is_file():
+    if not is_file(path):
         raise InputError(f"{path}: {what} is not a regular file")
     with open(path, "rb") as f:
         data = f.read(limit + 1)
@@ -122,7 +131,7 @@ def parse_json(text: str | bytes, where: str, **kwargs):
 
 def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
     """Yield (line number, record); a line that is not a JSON object is an InputError."""
-    if not Path(path).is_file():
+    if not is_file(path):
         raise InputError(f"{path}: not a regular file")
     with open(path, "rb") as f:
         for lineno, line in enumerate(f, 1):

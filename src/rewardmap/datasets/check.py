@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 
-from ..errors import InputError, where
-from ..fileio import read_jsonl
+from ..errors import InputError, shown, where
+from ..fileio import is_file, read_jsonl
 from ..images import ImageProblem, check_map
 from ..network import Network, Router, StationFiles, question_difficulty
 from ..questions.kinds import PLUS_TYPES, QUESTION_TYPES
 from ..questions.plus import plus_answer
-from .schema import BASE_FIELDS, ROUTE_SECTION_FIELDS, TYPE_FIELDS
+from .schema import BASE_FIELDS, ROUTE_SECTION_FIELDS, SECTION_KINDS, TYPE_FIELDS, field_problems
 
 
 class Problem(NamedTuple):
@@ -74,12 +74,12 @@ class _Checker:
     def _open(self, rel, what: str, load):
         """load(path) for a path inside the folder, else a sentence saying what is wrong."""
         if not isinstance(rel, str) or not rel or Path(rel).is_absolute():
-            return f"path {rel!r} escapes the dataset folder"
+            return f"path {shown(rel)} escapes the dataset folder"
         path = (self.root / rel).resolve()
         if not path.is_relative_to(self.root.resolve()):
-            return f"path {rel!r} escapes the dataset folder"
-        if not path.is_file():
-            return f"{what} {rel} is missing"
+            return f"path {shown(rel)} escapes the dataset folder"
+        if not is_file(path):
+            return f"{what} {shown(rel)} is missing"
         return load(path)
 
     def network(self, rel: str) -> Network | str:
@@ -121,7 +121,8 @@ def check_dataset(folder: str | Path) -> CheckReport:
     checker, report, ids = _Checker(root), CheckReport(), {}
     for lineno, record in read_jsonl(questions):
         report.records += 1
-        report.per_type[record.get("type")] += 1
+        kind = record.get("type")
+        report.per_type[kind if isinstance(kind, str) or kind is None else "(not a string)"] += 1
         for fieldname, message in _problems(record, checker, ids, lineno):
             report.problems.append(Problem(questions, lineno, fieldname, message))
     if not report.records:
@@ -139,6 +140,10 @@ def _problems(r: dict, checker: _Checker, ids: dict, lineno: int):
     for f in missing:
         yield f, "missing"
     if missing:
+        return
+    wrong = list(field_problems(r))
+    if wrong:  # the checks below compare values; a value of the wrong kind has nothing to compare
+        yield from wrong
         return
     if r["id"] in ids:
         yield "id", f"duplicate id {r['id']!r} (first on line {ids[r['id']]})"
@@ -221,6 +226,8 @@ def _plan_problem(plan, network: Network, a: str, b: str, transfers: int, stops:
     for i, s in enumerate(plan, 1):
         if not isinstance(s, dict) or any(f not in s for f in ROUTE_SECTION_FIELDS):
             return f"section {i} needs the fields {list(ROUTE_SECTION_FIELDS)}"
+        for name, problem in field_problems(s, SECTION_KINDS):
+            return f"section {i}: {name}: {problem}"
         line, dep, arr = s["route_name"], s["departure_stop"], s["arrival_stop"]
         if line not in network.lines:
             return f"section {i}: line {line!r} is not in the station file"

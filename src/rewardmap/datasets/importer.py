@@ -35,7 +35,7 @@ from typing import Callable, Iterator, Sequence
 from PIL import Image
 
 from ..errors import InputError, where
-from ..fileio import (MAP_FILE_MAX_BYTES, STATION_FILE_MAX_BYTES, parse_json, read_capped, read_jsonl,
+from ..fileio import (MAP_FILE_MAX_BYTES, STATION_FILE_MAX_BYTES, is_file, parse_json, read_capped, read_jsonl,
                       write_jsonl_atomic)
 from ..images import ImageProblem, check_map, quiet_pillow
 from .output import check_out, staged
@@ -297,7 +297,7 @@ class _Context:
         candidates = [path] if path.is_absolute() else [root / path for root in self.roots]
         looked = ", ".join(str(root) for root in self.roots)
         for candidate in candidates:
-            if candidate.is_file():
+            if is_file(candidate):
                 real = candidate.resolve()
                 if not any(real.is_relative_to(root.resolve()) for root in self.roots):
                     raise _RowError(field, f"path {value!r} leads outside the folders files are read from "

@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from ..errors import InputError, check_choice  # noqa: E402
-from ..fileio import write_bytes_atomic, write_text_atomic  # noqa: E402
+from ..fileio import is_file, write_bytes_atomic, write_text_atomic  # noqa: E402
 from ..network import StationFiles  # noqa: E402
 from . import report_draw as rd  # noqa: E402
 from .cut import SHOWN_CHARS, cut_middle  # noqa: E402
@@ -270,7 +270,7 @@ class _Maps:
         if figure not in self.images:
             path = rd.safe_child(self.data_dir, figure)
             try:
-                self.images[figure] = Image.open(path).convert("RGB") if path and path.is_file() else None
+                self.images[figure] = Image.open(path).convert("RGB") if path and is_file(path) else None
             except OSError:
                 self.images[figure] = None
         return self.images[figure]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from ..fileio import is_file
 from ..network import Network, StationFiles, eclean
 from ..rewards.parse_route import lenient_fields
 
@@ -58,7 +59,7 @@ def load_positions(data_dir: str | Path, record: Mapping) -> dict | None:
     if not isinstance(country, str) or not isinstance(city, str):
         return None
     path = safe_child(data_dir, "positions", country, f"{city}.json")
-    if path is None or not path.is_file():
+    if path is None or not is_file(path):
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import InputError
+from ..fileio import is_file
 from .loading import StationFileError, load_station_file, network_from_mapping
 from .network import Network
 
@@ -80,7 +81,7 @@ class StationFiles:
             if path.is_absolute():
                 return path
             raise InputError(f"'{source}' is a path but no stations root was given")
-        if not path.is_absolute() and not (self.root / path).is_file() and path.parts[:1] == ("stations",):
+        if not path.is_absolute() and not is_file(self.root / path) and path.parts[:1] == ("stations",):
             path = self.root.joinpath(*path.parts[1:])
         resolved = (self.root / path).resolve()
         if not resolved.is_relative_to(self.root.resolve()):

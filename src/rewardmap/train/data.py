@@ -14,8 +14,8 @@ from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ..errors import InputError, where
-from ..fileio import read_jsonl
+from ..errors import InputError, shown, where
+from ..fileio import is_file, read_jsonl
 from ..questions.kinds import QUESTION_TYPES, ROUTE_TYPE
 from ..questions.prompts import LETTERS
 
@@ -34,24 +34,24 @@ def load_records(folder: str | Path) -> list[dict]:
     # A dataset names a few maps and station files thousands of times: look each up once
     # (resolving every line's paths was most of the time a resumed evaluation takes to start).
     inside = lru_cache(maxsize=None)(lambda relative: _inside(root, relative))
-    is_map = lru_cache(maxsize=None)(lambda relative: inside(relative).is_file())
+    is_map = lru_cache(maxsize=None)(lambda relative: is_file(inside(relative)))
     records = []
     for lineno, record in read_jsonl(path):
         if record.get("type") not in QUESTION_TYPES:
             raise InputError(f"{where(path, lineno, 'type')}: expected one of {', '.join(QUESTION_TYPES)}, "
-                             f"got {record.get('type')!r}")
+                             f"got {shown(record.get('type'))}")
         if not isinstance(record.get("question"), str):
             raise InputError(f"{where(path, lineno, 'question')}: expected the question text")
         figure, station = record.get("figure"), record.get("json")
         if not isinstance(figure, str) or not figure:
-            raise InputError(f"{where(path, lineno, 'figure')}: expected the map image's path, got {figure!r}")
+            raise InputError(f"{where(path, lineno, 'figure')}: expected the map image's path, got {shown(figure)}")
         station_path = isinstance(station, str) and not station.lstrip().startswith("{")  # not an inline object
         for field, value, is_path in (("figure", figure, True), ("json", station, station_path)):
             if is_path and inside(value) is None:
-                raise InputError(f"{where(path, lineno, field)}: path {value!r} leads outside the dataset folder "
+                raise InputError(f"{where(path, lineno, field)}: path {shown(value)} leads outside the dataset folder "
                                  f"{root}; not read")
         if not is_map(figure):
-            raise InputError(f"{where(path, lineno, 'figure')}: map image {figure!r} not found under {root}")
+            raise InputError(f"{where(path, lineno, 'figure')}: map image {shown(figure)} not found under {root}")
         record["figure"] = str(inside(figure))
         if station_path:
             record["json"] = str(inside(station))
