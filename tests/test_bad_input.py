@@ -177,3 +177,12 @@ def test_data_check_names_a_field_of_the_wrong_kind(tmp_path, field, value, word
     result = rewardmap("data", "check", data, check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
     assert words in result.stdout and "questions.jsonl:1" in result.stdout, result.stdout[-2000:]
+
+
+def test_metrics_names_a_city_that_is_not_a_name(tmp_path):
+    """Results are grouped by city: a list there once crashed the grouping."""
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(json.dumps({"id": 1, "type": "TorF1", "answer": 1, "city": ["rome"], "difficulty_city": "easy",
+                                   "response": "\\boxed{yes}"}) + "\n")
+    one_line_error(rewardmap("metrics", answers, "--benchmark", "reasonmap-plus", check=False),
+                   "answers.jsonl:1: field 'city': expected the city's name")

@@ -17,7 +17,7 @@ import copy
 import os
 from collections.abc import Iterable, Mapping
 
-from ..errors import InputError, check_choice, where
+from ..errors import InputError, check_choice, shown, where
 from ..fileio import read_jsonl
 from ..network import Network, StationFiles
 from ..questions.kinds import DIFFICULTIES, PLUS_TYPES
@@ -138,6 +138,8 @@ def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
             else:
                 score = score_plus_record(record, record.get("response"), variant)
             weight(record, benchmark)
+            if not isinstance(record.get("city"), (str, type(None))):  # results are grouped by it
+                raise RecordError("city", f"expected the city's name, got {shown(record.get('city'))}")
         except RecordError as e:
             raise InputError(f"{where(pred_path, lineno, e.field)}: {e.detail}") from None
         scores.append(score)
