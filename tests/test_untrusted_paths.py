@@ -74,6 +74,10 @@ def test_a_figure_of_the_wrong_type_is_named(clean, tmp_path):
                                                      *lines[1:]]) + "\n")
     with pytest.raises(InputError, match=r"field 'figure': expected the map image's path, got \['a.png'\]"):
         load_records(data)
+    (data / "questions.jsonl").write_text("\n".join([json.dumps({**json.loads(lines[0]), "figure": None}),
+                                                     *lines[1:]]) + "\n")
+    with pytest.raises(InputError, match=r"field 'figure': expected the map image's path, got null$"):
+        load_records(data)
 
 
 @pytest.mark.parametrize("how", ["dotdot", "absolute", "symlink"])

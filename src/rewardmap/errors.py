@@ -16,8 +16,9 @@ def where(path, record=None, field=None) -> str:
 
 
 def shown(value, limit: int = 60) -> str:
-    """VALUE's repr as an error message quotes it: at most LIMIT characters."""
-    text = repr(value)
+    """VALUE as an error message quotes it: its repr, at most LIMIT characters, and a JSON
+    null as `null` (records are JSON: "None" would name nothing the user wrote)."""
+    text = "null" if value is None else repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
