@@ -161,3 +161,21 @@ def test_plus_on_real_maps_has_no_network_needs(city):
     b = compute_reward("So the answer is \\boxed{3}.", {"type": "Counting3", "answer": 3, "difficulty_city": "easy"},
                        city("italy/rome.json"), RewardConfig(variant="robust"))
     assert (b.correct, b.format, b.reward) == (True, 1.0, 11.0)
+
+
+def test_beijing_line_16_keeps_the_released_quirk_of_a_space_before_a_marker(city):
+    """The file writes `东管头南站 （换乘站）`: deleting the marker by plain replacement, as the
+    released code does, leaves a trailing space that hides the 站 from `clean`, so the file
+    name cleans to 东管头南站 while an answer's (cleaned twice) gives 东管头南."""
+    beijing = city("china/beijing.json")
+    stations = beijing.lines["Line 16"].stations
+    at = stations.index("东管头南站")
+    to_it = route(stations[at - 2], "东管头南站", 0, "easy")
+    text = section("Line 16", stations[at - 2], "东管头南站")
+    b = compute_reward(text, to_it, beijing)
+    # not correct (the arrival is on no line); detail 2 - 5 + 0 (no line holds both ends) = -3
+    assert (b.correct, b.detail, b.reward) == (False, -3.0, -1.5)
+    r = compute_reward(text, to_it, beijing, ROB)  # robust: right; 2 + 4 = 6; 1 * (1 + 10 + 3)
+    assert (r.correct, r.reward) == (True, 14.0)
+    past = section("Line 16", stations[at - 2], stations[at + 1])  # through it, not to it: right as released
+    assert compute_reward(past, route(stations[at - 2], stations[at + 1], 0, "easy"), beijing).reward == 10.5

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from ..errors import InputError
 from ..fileio import STATION_FILE_MAX_BYTES, parse_json, read_capped
-from .names import has_branch_marker, strip_markers
+from .names import has_branch_marker, released_name, strip_markers
 from .network import Line, Network
 
 
@@ -65,7 +65,7 @@ def _parse_line(where: str, line_name: str, raw: Any, strict: bool, warnings: li
         raise StationFileError(f"{at}: expected a list of station names, got {_kind(raw)}")
     if not raw:
         raise StationFileError(f"{at}: empty line (no stations)")
-    names, branch_at = [], None
+    names, branch_at, released = [], None, {}
     for i, item in enumerate(raw, 1):
         if not isinstance(item, str):
             raise StationFileError(f"{at}: station {i} is {_kind(item)}, expected a string")
@@ -75,6 +75,8 @@ def _parse_line(where: str, line_name: str, raw: Any, strict: bool, warnings: li
         _check_name(f"{at}: station {i} {item!r}", item)
         if has_branch_marker(item) and branch_at is None:
             branch_at = i - 1
+        if released_name(item) != name:
+            released.setdefault(name, released_name(item))
         names.append(name)
     loop = len(names) > 3 and names[0] == names[-1] and names[0] not in names[1:-1]
     if loop:
@@ -95,7 +97,7 @@ def _parse_line(where: str, line_name: str, raw: Any, strict: bool, warnings: li
         raise StationFileError(f"{at}: a line needs at least two stations")
     if branch_at is not None and branch_at >= len(unique):
         branch_at = None
-    return Line(line_name, tuple(unique), loop=loop, branch_at=branch_at)
+    return Line(line_name, tuple(unique), loop=loop, branch_at=branch_at, released=released)
 
 
 # What a route answer is made of: a name holding one of these could not be told apart from

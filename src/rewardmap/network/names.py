@@ -48,6 +48,21 @@ def strip_markers(name: str) -> str:
     return _MARKER.sub("", name).strip()
 
 
+_RELEASED_MARKERS = (" (Transfer Station)", " (Branch-starting Station)", "（换乘站）", "（支线起始站）")
+
+
+def released_name(name: str) -> str:
+    """A station-file name as the released RewardMap code reads it: each marker deleted by
+    plain replacement, nothing stripped, so a space written before a full-width marker stays.
+
+    >>> released_name("东管头南站 （换乘站）"), strip_markers("东管头南站 （换乘站）")
+    ('东管头南站 ', '东管头南站')
+    """
+    for marker in _RELEASED_MARKERS:
+        name = name.replace(marker, "")
+    return name
+
+
 def has_branch_marker(name: str) -> bool:
     return bool(_BRANCH_MARKER.search(name))
 

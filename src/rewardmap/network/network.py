@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -23,6 +24,9 @@ class Line:
     stations: tuple[str, ...]
     loop: bool = False
     branch_at: int | None = None
+    # A station's name as the released RewardMap code reads it from the file, where that
+    # differs from `stations` (see `names.released_name`); only its reward reproduces it.
+    released: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     index: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):

@@ -1,10 +1,11 @@
 """What the route rewards look up in a network, computed once per network.
 
-File names are cleaned once, from the network's names (markers stripped by
-`strip_markers`). The released code stripped markers with plain replacements, which keep
-a space written before a marker; in the 30 real files that matters for one name only:
-beijing's Line 16 `东管头南站 （换乘站）`, which the released code cleans to 东管头南站 (the
-trailing space hides the 站 from `clean`), and this index to 东管头南.
+File names are cleaned once. The reference variant cleans them as the released code reads
+them (`Line.released`: markers deleted by plain replacement, which keeps a space written
+before a marker); in the 30 real files that matters for one name only: beijing's Line 16
+`东管头南站 （换乘站）`, which the released code cleans to 东管头南站 (the trailing space hides
+the 站 from `clean`), so that a right answer through that station is judged wrong, as
+released. The robust variant cleans the name with its markers stripped: 东管头南.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def reward_index(network: Network) -> RewardIndex:
         for name, line in network.lines.items():
             members[name], robust[name] = {}, {}
             for station in line.stations:
-                members[name].setdefault(clean_once(station), station)
+                members[name].setdefault(clean_once(line.released.get(station, station)), station)
                 robust[name].setdefault(robust_stop(station), station)
         keys: dict[str, str] = {}
         for name in network.lines:
