@@ -9,7 +9,8 @@
    over but station names); the best pass counts, as with `timeit`, since a shared machine
    only ever slows a pass down.
 2. Adversarial responses of 1 MB (nested braces, endless `--`, repeated `Route Name:`, ...):
-   the slowest must score in under 50 ms (best of `--repeats`; nothing over 1 KB is memoised).
+   the slowest must score in under 50 ms (best of `--repeats`; nothing over 1 KB is memoised)
+   in both reward variants; the time to read them as VLMEvalKit does is shown beside.
 3. Fuzz: N random and mutated responses; counts exceptions and non-finite rewards (goal: 0).
 
     OMP_NUM_THREADS=1 python benchmarks/bench_rewards.py [--responses 50000] [--fuzz 1000000]
@@ -34,6 +35,7 @@ from rewardmap.datasets.synthetic import synth_dataset
 from rewardmap.network import load_station_file, network_from_mapping
 from rewardmap.questions import prompts
 from rewardmap.rewards import RewardConfig, compute_reward
+from rewardmap.rewards.parse_plus import judge_plus
 
 from _real_data import REAL_DATA  # noqa: E402  (beside this script)
 
@@ -176,6 +178,16 @@ def main() -> None:
                         worst, slowest = t, f"{name}, {variant}, {record['type']}"
         table.add_row(f"1 MB adversarial responses ({len(kinds)} kinds x 2 types x 2 variants)",
                       f"{worst:.3f} (slowest: {slowest})", "", f"goal < 0.050 s: {'PASS' if worst < 0.05 else 'FAIL'}")
+        # The evaluation's third reading of Plus answers, VLMEvalKit's (no reward of its own)
+        vk_worst, vk_slowest = 0.0, ""
+        for name, text in kinds.items():
+            for qtype in ("TorF1", "Counting1", "Counting2"):
+                t = best_of(args.repeats, judge_plus, text, qtype, 1, "vlmevalkit")
+                if t > vk_worst:
+                    vk_worst, vk_slowest = t, f"{name}, {qtype}"
+        table.add_row(f"the same, read as VLMEvalKit reads them ({len(kinds)} kinds x 3 types)",
+                      f"{vk_worst:.3f} (slowest: {vk_slowest})", "",
+                      "no goal: evaluation only (no reward reads this way); linear")
         sections = many.count("--") + 1
         for variant in ("reference", "robust"):
             t = best_of(args.repeats, compute_reward, many, plan_record, networks[plan_record["json"]],

@@ -166,6 +166,8 @@ def data_build(
     _print_summary(summary, "built")
 
 
+EVAL_VARIANT_HELP = ("reference (the released evaluation), robust (parsing quirks repaired) or, for "
+                     "reasonmap-plus, vlmevalkit (VLMEvalKit's scorer, quirks included).")
 SEARCH_HELP = ("Folder holding the maps/ and stations/ that relative figure/json paths point to "
                "(ReasonMap-Plus and -Train do not ship them); repeatable.")
 
@@ -278,8 +280,7 @@ def metrics(
     benchmark: str = typer.Option(..., "--benchmark", help="reasonmap or reasonmap-plus."),
     stations_root: Optional[Path] = typer.Option(None, "--stations-root",
                                                  help="Folder that relative `json` paths start from."),
-    variant: str = typer.Option("reference", "--variant",
-                                help="reference (the released evaluation) or robust (parsing quirks repaired)."),
+    variant: str = typer.Option("reference", "--variant", help=EVAL_VARIANT_HELP),
     scores_out: Optional[Path] = typer.Option(None, "--output", "-o",
                                               help="Write one line of per-record scores per input line."),
 ):
@@ -289,13 +290,12 @@ def metrics(
     import json
 
     from .eval import evaluate_predictions
-    from .eval.metrics import BENCHMARKS
+    from .eval.metrics import BENCHMARKS, check_variant
     from .fileio import write_jsonl_atomic
-    from .rewards.reward import VARIANTS
 
     with _errors():
         check_choice("--benchmark", benchmark, BENCHMARKS)
-        check_choice("--variant", variant, VARIANTS)
+        check_variant("--variant", variant, benchmark)
         if not predictions.exists():
             raise InputError(f"{predictions}: no such file")
         summary, scores = evaluate_predictions(predictions, benchmark, stations_root, variant)
@@ -359,8 +359,7 @@ def evaluate(
     timeout: float = typer.Option(300.0, "--timeout", help="Seconds to wait for one answer (API)."),
     retries: int = typer.Option(6, "--retries", help="Tries after the first on 429, 5xx and dropped connections, "
                                                      "with exponential backoff (API)."),
-    variant: str = typer.Option("reference", "--variant",
-                                help="reference (the released evaluation) or robust (parsing quirks repaired)."),
+    variant: str = typer.Option("reference", "--variant", help=EVAL_VARIANT_HELP),
     max_new_tokens: int = typer.Option(2048, "--max-new-tokens", help="Longest answer, in tokens."),
     batch_size: int = typer.Option(8, "--batch-size", help="Prompts per generate call (local backends)."),
     min_pixels: Optional[int] = typer.Option(None, "--min-pixels", help="Smallest image area given to the model."),
@@ -374,12 +373,11 @@ def evaluate(
     re-run resumes: finished records are not asked again, failed ones are."""
     from .eval.run import MAPS_CHECKED, APIBackend, check_run_folder, load_benchmark, run_eval, run_settings
 
-    from .eval.metrics import BENCHMARKS
-    from .rewards.reward import VARIANTS
+    from .eval.metrics import BENCHMARKS, check_variant
 
     with _errors():
         check_choice("--benchmark", benchmark, BENCHMARKS)
-        check_choice("--variant", variant, VARIANTS)
+        check_variant("--variant", variant, benchmark)
         if (model is None) == (api is None):
             raise InputError("give either --model PATH or --api URL --api-model NAME")
         if api is not None and not api_model:

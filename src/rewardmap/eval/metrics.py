@@ -21,7 +21,7 @@ from ..errors import InputError, check_choice, shown, where
 from ..fileio import read_jsonl
 from ..network import Network, StationFiles
 from ..questions.kinds import DIFFICULTIES, PLUS_TYPES
-from .plus import score_plus_record
+from .plus import PLUS_VARIANTS, score_plus_record
 from .route_parse import VARIANTS
 from .route_score import LONG_MAX, SHORT_MAX, RecordError, score_route_record
 
@@ -114,6 +114,16 @@ def summarize(rows: Iterable[Mapping], benchmark: str) -> dict:
     return summary
 
 
+def check_variant(name: str, variant: str, benchmark: str) -> str:
+    """VARIANT when BENCHMARK is scored that way (`vlmevalkit`: ReasonMap-Plus only), else a
+    one-line InputError; NAME is how the caller calls the setting (`--variant`)."""
+    check_choice("benchmark", benchmark, BENCHMARKS)
+    if variant == "vlmevalkit" and benchmark != "reasonmap-plus":
+        raise InputError(f"{name} vlmevalkit scores ReasonMap-Plus only (VLMEvalKit's scorer); "
+                         f"for {benchmark} use {' or '.join(VARIANTS)}")
+    return check_choice(name, variant, PLUS_VARIANTS)
+
+
 def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
                          stations_root: str | os.PathLike | None = None,
                          variant: str = "reference",
@@ -125,8 +135,7 @@ def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
     a path relative to `stations_root`; each station file is read once. `lines`, when
     given, are the file's (line number, record) pairs already in memory.
     """
-    check_choice("benchmark", benchmark, BENCHMARKS)
-    check_choice("variant", variant, VARIANTS)
+    check_variant("variant", variant, benchmark)
     files = StationFiles(stations_root)
     rows, scores = [], []
     for lineno, record in read_jsonl(pred_path) if lines is None else lines:

@@ -1,7 +1,8 @@
 """ReasonMap-Plus per-question correctness.
 
 Answers are read by the rewards package's Plus extraction: the released RewardMap one
-for `variant="reference"`, the lenient VLMEvalKit-style one for "robust".
+for `variant="reference"`, the lenient VLMEvalKit-style one for "robust", and VLMEvalKit's
+own reading, quirks included, for "vlmevalkit".
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from ..rewards.parse_plus import judge_plus
 from .route_parse import VARIANTS
 from .route_score import RecordError
 
+# ReasonMap-Plus is also scored as VLMEvalKit scores it (`rewards.parse_vlmevalkit`).
+PLUS_VARIANTS = (*VARIANTS, "vlmevalkit")
+
 
 def score_plus_record(record: Mapping, response: str, variant: str = "reference") -> dict:
     """`{"correct": bool}` for one ReasonMap-Plus question."""
-    check_choice("variant", variant, VARIANTS, ValueError)
+    check_choice("variant", variant, PLUS_VARIANTS, ValueError)
     if record.get("type") not in PLUS_TYPES:
         raise RecordError("type", f"expected one of {', '.join(PLUS_TYPES)}, got {record.get('type')!r}")
     answer = record.get("answer")

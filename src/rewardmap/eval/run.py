@@ -42,8 +42,7 @@ from ..fileio import write_bytes_atomic
 from ..questions.kinds import PLUS_TYPES, ROUTE_TYPE
 from .api import ChatClient, RunSummary, run_requests, user_turn
 from .cut import KEPT_CHARS, cut_middle
-from .metrics import BENCHMARKS, evaluate_predictions
-from .route_parse import VARIANTS
+from .metrics import BENCHMARKS, check_variant, evaluate_predictions
 from .store import PredictionStore
 
 BENCHMARK_TYPES = {"reasonmap": (ROUTE_TYPE,), "reasonmap-plus": PLUS_TYPES}
@@ -200,8 +199,7 @@ def run_eval(data: str | os.PathLike, benchmark: str, out: str | os.PathLike, ba
 
     `settings`: what identifies the predictions (`run_settings`), kept in OUT/run.json; a
     folder holding another run's settings is refused before anything is asked."""
-    check_benchmark(benchmark)
-    check_choice("variant", variant, VARIANTS)
+    check_variant("variant", variant, benchmark)
     if records is None:
         records = load_benchmark(data, benchmark, limit)
     out = Path(out)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .parse_vlmevalkit import vlmevalkit_value
 from .text import final_answer
 
 TORF = ("TorF1", "TorF2")
@@ -189,7 +190,7 @@ def reference_value(qtype: str, answer: str) -> int | None:
 
 # A `boxed{...}` that closes, one level of nested braces allowed so that `\boxed{\text{yes}}`
 # reads; possessive quantifiers keep every attempt linear.
-_BOXED = re.compile(r"boxed\{((?:[^{}]++|\{[^{}]*+\})*+)\}")
+_BOXED = re.compile(r"boxed\{((?:[^{}]++|\{[^{}]*+\})*+)\}", re.IGNORECASE)
 _BOXES_TRIED = 8
 _TEXT = re.compile(r"\\(?:text|textbf|textrm|mathrm|mathbf)\{([^{}]*)\}")
 _PHRASES_ROBUST = ("the final answer is", "final answer is", "the answer is", "answer is", "the correct answer is",
@@ -207,8 +208,8 @@ _MAX_VALUES = 64  # a candidate naming more values than this, even one value rep
 def robust_answer(response: str, qtype: str) -> int | None:
     """The lenient reading of a Plus answer as a label, or None when there is none.
 
-    Only the text after the last `</think>` is read. Its `\\boxed{}`s are the answer (the
-    last `_BOXES_TRIED` openings; `\\text{}` inside unwrapped): every box that names a value
+    Only the text after the last `</think>` is read. Its `\\boxed{}`s (any case) are the
+    answer (the last `_BOXES_TRIED` openings; `\\text{}` inside unwrapped): every box that names a value
     must name the same one, and boxes that disagree are no answer. Without a readable box,
     the text after the first phrase of `_PHRASES_ROBUST` that occurs (its last occurrence, to
     the end of the line or ". ") is read, and the whole answer when that names no value.
@@ -225,26 +226,28 @@ def robust_answer(response: str, qtype: str) -> int | None:
     (None, None)
     """
     text = final_answer(response)
+    lower = text.replace("\u0130", "i").lower()  # "İ" is the one letter whose lower case is two: offsets stay
     read = _yes_no if qtype in TORF else _one_letter if qtype == "Counting1" else _one_integer
-    values = {value for box in last_boxes(text) if (value := read(box)) is not None}
+    values = {value for box in last_boxes(text, lower) if (value := read(box)) is not None}
     if values:
         return values.pop() if len(values) == 1 else None
-    candidate = _after_phrase(text)
+    candidate = _after_phrase(text, lower)
     value = read(candidate)
     return value if value is not None or candidate is text else read(text)
 
 
-def last_boxes(text: str) -> list[str]:
-    """The contents of the boxes among the last `_BOXES_TRIED` `boxed{` openings that close,
-    `\\text{}` parts unwrapped, last first. Only these are tried, so that a megabyte of
-    unclosed boxes is not tried one by one.
+def last_boxes(text: str, lower: str | None = None) -> list[str]:
+    """The contents of the boxes among the last `_BOXES_TRIED` `boxed{` openings (any case)
+    that close, `\\text{}` parts unwrapped, last first. Only these are tried, so that a
+    megabyte of unclosed boxes is not tried one by one. LOWER: TEXT lower-cased, offsets kept.
 
-    >>> last_boxes("\\\\boxed{A} or rather \\\\boxed{ \\\\text{B} } \\\\boxed{unclosed")
+    >>> last_boxes("\\\\boxed{A} or rather \\\\BOXED{ \\\\text{B} } \\\\boxed{unclosed")
     ['B', 'A']
     """
+    lower = text.replace("\u0130", "i").lower() if lower is None else lower
     found, at = [], len(text)
     for _ in range(_BOXES_TRIED):
-        at = text.rfind("boxed{", 0, at)
+        at = lower.rfind("boxed{", 0, at)
         if at == -1:
             break
         match = _BOXED.match(text, at)
@@ -255,11 +258,9 @@ def last_boxes(text: str) -> list[str]:
     return found
 
 
-def _after_phrase(text: str) -> str:
-    """The text after the last occurrence of the first phrase that occurs (case-blind), to the
-    end of its line or ". "; `text` itself when no phrase occurs."""
-    # "İ" is the one character whose lower case is two: as "i", every offset is kept
-    lower = text.replace("\u0130", "i").lower()
+def _after_phrase(text: str, lower: str) -> str:
+    """The text after the last occurrence of the first phrase that occurs in LOWER (TEXT
+    lower-cased, offsets kept), to the end of its line or ". "; TEXT itself when none does."""
     for phrase in _PHRASES_ROBUST:
         at = lower.rfind(phrase)
         if at != -1:
@@ -307,9 +308,13 @@ def judge_plus(response: str, qtype: str, label: int, variant: str = "reference"
 
     >>> judge_plus("\\\\boxed{\\\\text{Yes}}", "TorF1", 1), judge_plus("\\\\boxed{\\\\text{Yes}}", "TorF1", 1, "robust")
     ((False, False), (True, True))
+
+    `variant="vlmevalkit"` reads as VLMEvalKit's ReasonMap-Plus scorer (`parse_vlmevalkit`).
     """
     if variant == "reference":
         value = reference_value(qtype, reference_answer(response))
+    elif variant == "vlmevalkit":
+        value = vlmevalkit_value(response, qtype)
     else:
         value = robust_answer(response, qtype)
     return value is not None, _is_label(qtype, value, label)
