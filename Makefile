@@ -36,6 +36,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) benchmarks/bench_build.py
 	OMP_NUM_THREADS=1 $(PY) benchmarks/bench_rewards.py
+	OMP_NUM_THREADS=1 $(PY) benchmarks/bench_score.py
 	OMP_NUM_THREADS=1 $(PY) benchmarks/bench_train.py
 
 clean:

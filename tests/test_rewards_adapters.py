@@ -60,6 +60,24 @@ def test_trl_reward_scores_strings_and_chat_messages(root, loads):
     assert len(loads) == 1  # and none for the next one
 
 
+def test_trl_reward_makes_no_file_system_call_after_the_first_batch_of_a_city(root, monkeypatch):
+    import builtins
+    import os
+    from pathlib import Path
+
+    reward = make_trl_reward(stations_root=root)
+    assert reward(completions=[A_TO_F], **columns(1)) == pytest.approx([20.4])
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a file-system call while scoring a known city")
+
+    for owner, name in ((os, "stat"), (os, "lstat"), (os.path, "realpath"), (builtins, "open"), (os, "open"),
+                        (Path, "resolve"), (Path, "is_file"), (Path, "stat")):
+        monkeypatch.setattr(owner, name, refused)
+    out = reward(completions=[A_TO_F, "no idea", A_TO_F.replace("Line 2", "Line 3")], **columns(3))
+    assert out == pytest.approx([20.4, 0.0, out[2]]) and out[2] < 20.4
+
+
 def test_trl_components_reuse_the_scored_batch(root, monkeypatch):
     reward = make_trl_reward(RewardConfig(variant="robust"), stations_root=root)
     completions, cols = [A_TO_F, "nothing"], columns(2)

@@ -247,9 +247,11 @@ def score(
     """Score each response with the RewardMap reward: one JSON object per input line (reward,
     correct, detail, weight, format, parsed), in order; mean reward and accuracy per type on
     standard error."""
-    import json
+    import sys
 
-    from .fileio import write_jsonl_atomic
+    import msgspec
+
+    from .fileio import write_bytes_atomic
     from .rewards import RewardConfig
     from .rewards.batch import score_file
     from .rewards.reward import MODES, VARIANTS
@@ -260,11 +262,12 @@ def score(
         if not responses.exists():
             raise InputError(f"{responses}: no such file")
         rows, summary = score_file(responses, stations_root, config)
+        lines = msgspec.json.Encoder().encode_lines(rows)  # numbers and booleans: a tenth of json.dumps' time
         if output:
-            write_jsonl_atomic(output, rows)
+            write_bytes_atomic(output, lines)
         else:
-            for row in rows:
-                typer.echo(json.dumps(row))
+            sys.stdout.buffer.write(lines)
+            sys.stdout.flush()
     table = Table(title=f"{variant} reward, {mode}")
     for col in ("type", "count", "mean reward", "accuracy"):
         table.add_column(col, justify="right" if col != "type" else "left")

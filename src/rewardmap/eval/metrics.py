@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterable, Mapping
 
 from ..errors import InputError, check_choice, shown, where
-from ..fileio import read_jsonl
+from ..fileio import read_jsonl, read_jsonl_fields
 from ..network import Network, StationFiles
 from ..questions.kinds import DIFFICULTIES, PLUS_TYPES
 from .plus import PLUS_VARIANTS, score_plus_record
@@ -80,25 +80,28 @@ def summarize(rows: Iterable[Mapping], benchmark: str) -> dict:
         except RecordError as e:
             raise InputError(f"record {i}: {e}") from None
 
+    # Each row's weight and scores as floats, once: every grouping below sums them again.
+    table = [(row, w, [float(row[m]) for m in metrics]) for row, w in weighted]
+
     def stats(group) -> dict:
         out = {"count": len(group)}
         if group:
-            total = sum(w for _, w in group)
-            for m in metrics:
-                out[m] = {"mean": sum(float(r[m]) for r, _ in group) / len(group),
-                          "weighted": sum(w * float(r[m]) for r, w in group) / total}
+            total = sum([w for _, w, _ in group])
+            for j, m in enumerate(metrics):
+                out[m] = {"mean": sum([v[j] for _, _, v in group]) / len(group),
+                          "weighted": sum([w * v[j] for _, w, v in group]) / total}
         return out
 
     def by(key) -> dict:
         groups: dict[str, list] = {}
-        for row, w in weighted:
-            groups.setdefault(row.get(key), []).append((row, w))
+        for item in table:
+            groups.setdefault(item[0].get(key), []).append(item)
         return {k: stats(g) for k, g in sorted(groups.items(), key=lambda kv: _order(kv[0]))}
 
-    summary = {"benchmark": benchmark, "count": len(weighted), "overall": stats(weighted)}
+    summary = {"benchmark": benchmark, "count": len(weighted), "overall": stats(table)}
     if plus:
         summary["by_type"] = by("type")
-        summary["by_group"] = {name: stats([(r, w) for r, w in weighted if r.get("type") in types])
+        summary["by_group"] = {name: stats([item for item in table if item[0].get("type") in types])
                                for name, types in PLUS_GROUPS.items()}
         summary["published"] = {name: _percent(g, "correct") for name, g in
                                 (("overall", summary["overall"]), *summary["by_group"].items())}
@@ -112,6 +115,10 @@ def summarize(rows: Iterable[Mapping], benchmark: str) -> dict:
     summary["by_city"] = by("city")
     summary["weights"] = copy.deepcopy(PLUS_WEIGHTS if plus else ROUTE_WEIGHTS)
     return summary
+
+
+# What scoring and summarising a ReasonMap-Plus answer read of its record.
+PLUS_FIELDS = ("type", "answer", "response", "city", "difficulty_city")
 
 
 def check_variant(name: str, variant: str, benchmark: str) -> str:
@@ -138,7 +145,10 @@ def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
     check_variant("variant", variant, benchmark)
     files = StationFiles(stations_root)
     rows, scores = [], []
-    for lineno, record in read_jsonl(pred_path) if lines is None else lines:
+    if lines is None:  # a Plus record is scored from a few fields: the rest is not decoded
+        plus = benchmark == "reasonmap-plus"
+        lines = read_jsonl_fields(pred_path, PLUS_FIELDS) if plus else read_jsonl(pred_path)
+    for lineno, record in lines:
         try:
             if benchmark == "reasonmap":
                 resolved = {**record, "json": _station_network(files, record.get("json"))}

@@ -24,9 +24,18 @@ _INTEGER = re.compile(r"[-+]?\d{1,18}")
 
 def score_record(response, record: Mapping, files: StationFiles, config: RewardConfig) -> RewardBreakdown:
     """`compute_reward` for a record whose station file is named in its `json` field."""
-    record = {**record, **{k: _integer(record[k]) for k in ("answer", "question_transfer_count") if k in record}}
+    record = integer_fields(dict(record))
     network = station_network(files, record.get("json")) if record.get("type") == ROUTE_TYPE else None
     return compute_reward(response, record, network, config)
+
+
+def integer_fields(record: dict) -> dict:
+    """RECORD with `answer` and `question_transfer_count` read as integers where they are
+    integers written as strings (changed in place, and returned)."""
+    for k in ("answer", "question_transfer_count"):
+        if isinstance(record.get(k), str):
+            record[k] = _integer(record[k])
+    return record
 
 
 def station_network(files: StationFiles, source) -> Network | None:

@@ -8,36 +8,46 @@ error naming the line, not a silent zero.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 
 from ..errors import InputError, where
-from ..fileio import read_jsonl
+from ..fileio import read_jsonl_fields
 from ..network import StationFiles
 from ..questions.kinds import ROUTE_TYPE
-from .adapters import score_record
-from .reward import RewardConfig
+from .adapters import integer_fields
+from .reward import RewardBreakdown, RewardConfig, compute_reward
+
+# What scoring reads of a record; the rest of each line (questions, routes) is not decoded.
+FIELDS = ("type", "answer", "station_1", "station_2", "question_transfer_count", "difficulty_city", "json",
+          "response")
 
 
 def score_file(path: str | Path, stations_root: str | Path = ".",
                config: RewardConfig = RewardConfig()) -> tuple[list[dict], dict]:
     """(one breakdown dict per input line, summary per type: count, mean reward, accuracy)."""
-    files = StationFiles(stations_root)
-    rows, totals = [], defaultdict(lambda: [0, 0.0, 0])
-    for lineno, record in read_jsonl(path):
+    files, networks = StationFiles(stations_root), {}
+    rows, totals = [], {}
+    names = RewardBreakdown._fields
+    for lineno, record in read_jsonl_fields(path, FIELDS, required="response"):
         if "response" not in record:
             raise InputError(f"{where(path, lineno, 'response')}: missing (the model's answer to score)")
-        if record.get("type") == ROUTE_TYPE:
-            try:
-                files.load(record.get("json"))
-            except InputError as e:
-                raise InputError(f"{where(path, lineno, 'json')}: {e}") from None
-        breakdown = score_record(record["response"], record, files, config).as_dict()
-        rows.append(breakdown)
-        total = totals[str(record.get("type"))]
+        integer_fields(record)
+        network = None
+        if record["type"] == ROUTE_TYPE:
+            source = record["json"]
+            key = source if isinstance(source, str) else repr(source)  # a station object: rare, keyed by its text
+            network = networks.get(key)
+            if network is None:
+                try:
+                    network = networks[key] = files.load(source)
+                except InputError as e:
+                    raise InputError(f"{where(path, lineno, 'json')}: {e}") from None
+        breakdown = compute_reward(record["response"], record, network, config)
+        rows.append(dict(zip(names, breakdown)))
+        total = totals.setdefault(str(record["type"]), [0, 0.0, 0])
         total[0] += 1
-        total[1] += breakdown["reward"]
-        total[2] += breakdown["correct"]
+        total[1] += breakdown.reward
+        total[2] += breakdown.correct
     if not rows:
         raise InputError(f"{path}: no records")
     summary = {kind: {"count": n, "mean_reward": reward / n, "accuracy": correct / n}

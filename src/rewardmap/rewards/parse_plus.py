@@ -311,6 +311,12 @@ def judge_plus(response: str, qtype: str, label: int, variant: str = "reference"
 
     `variant="vlmevalkit"` reads as VLMEvalKit's ReasonMap-Plus scorer (`parse_vlmevalkit`).
     """
+    if len(response) <= 1024:  # answers repeat ("\\boxed{yes}"): short ones are read once
+        return _judge_memo(response, qtype, label, variant)
+    return _judge(response, qtype, label, variant)
+
+
+def _judge(response: str, qtype: str, label: int, variant: str) -> tuple[bool, bool]:
     if variant == "reference":
         value = reference_value(qtype, reference_answer(response))
     elif variant == "vlmevalkit":
@@ -318,6 +324,9 @@ def judge_plus(response: str, qtype: str, label: int, variant: str = "reference"
     else:
         value = robust_answer(response, qtype)
     return value is not None, _is_label(qtype, value, label)
+
+
+_judge_memo = lru_cache(maxsize=1 << 15)(_judge)
 
 
 def _is_label(qtype: str, value: int | None, label: int) -> bool:
