@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterable, Mapping
 
 from ..errors import InputError, check_choice, shown, where
-from ..fileio import read_jsonl, read_jsonl_fields
+from ..fileio import read_jsonl_fields
 from ..network import Network, StationFiles
 from ..questions.kinds import DIFFICULTIES, PLUS_TYPES
 from .plus import PLUS_VARIANTS, score_plus_record
@@ -117,8 +117,10 @@ def summarize(rows: Iterable[Mapping], benchmark: str) -> dict:
     return summary
 
 
-# What scoring and summarising a ReasonMap-Plus answer read of its record.
+# What scoring and summarising an answer read of its record.
 PLUS_FIELDS = ("type", "answer", "response", "city", "difficulty_city")
+ROUTE_FIELDS = ("json", "routes", "country", "city", "station_1", "station_2", "question_long", "response_short",
+                "response_long", "difficulty_city", "difficulty_question")
 
 
 def check_variant(name: str, variant: str, benchmark: str) -> str:
@@ -145,9 +147,8 @@ def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
     check_variant("variant", variant, benchmark)
     files = StationFiles(stations_root)
     rows, scores = [], []
-    if lines is None:  # a Plus record is scored from a few fields: the rest is not decoded
-        plus = benchmark == "reasonmap-plus"
-        lines = read_jsonl_fields(pred_path, PLUS_FIELDS) if plus else read_jsonl(pred_path)
+    if lines is None:  # only the fields scoring reads are decoded (not the questions, ids, maps)
+        lines = read_jsonl_fields(pred_path, PLUS_FIELDS if benchmark == "reasonmap-plus" else ROUTE_FIELDS)
     for lineno, record in lines:
         try:
             if benchmark == "reasonmap":

@@ -40,6 +40,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..errors import check_choice
 from ..network import eclean
@@ -81,6 +82,12 @@ def parse_route_answer(text: str, *, long: bool = False, via: str | None = None,
     'bstation'
     """
     check_choice("variant", variant, VARIANTS, ValueError)
+    if len(text) <= 2048:  # answers repeat across a file (and the short and long ones often): read once
+        return list(_parse_memo(text, long, via, variant))
+    return _parse(text, long, via, variant)
+
+
+def _parse(text: str, long: bool, via: str | None, variant: str) -> list[AnswerSection]:
     if variant == "robust":
         return _parse_robust(text, long, via)
     sections = []
@@ -105,6 +112,9 @@ def parse_route_answer(text: str, *, long: bool = False, via: str | None = None,
             eclean(departure) if departure is not None else WRONG,
             arrival, count, vias))
     return sections
+
+
+_parse_memo = lru_cache(maxsize=1 << 14)(lambda text, long, via, variant: tuple(_parse(text, long, via, variant)))
 
 
 def _parse_robust(text: str, long: bool, via: str | None) -> list[AnswerSection]:
