@@ -26,7 +26,8 @@ def main(answers: str, root: str, out: str) -> None:
                 with open(Path(root) / record["json"], encoding="utf-8") as f:
                     network = network_from_mapping(json.load(f))
             breakdown = compute_reward(record["response"], record, network, config)
-            log.write(f"[reward] type={record['type']} reward={breakdown.reward} response={record['response'][:200]!r}\n")
+            log.write(f"[reward] type={record['type']} reward={breakdown.reward} "
+                      f"response={record['response'][:200]!r}\n")
             results.write(json.dumps(breakdown.as_dict()) + "\n")
 
 

@@ -165,7 +165,8 @@ WRONG_KINDS = [  # (field, value, what data check says); each crashed `data chec
 ]
 
 
-@pytest.mark.parametrize("field, value, words", WRONG_KINDS, ids=[f"{w[0]}-{type(w[1]).__name__}" for w in WRONG_KINDS])
+@pytest.mark.parametrize("field, value, words", WRONG_KINDS,
+                         ids=[f"{w[0]}-{type(w[1]).__name__}" for w in WRONG_KINDS])
 def test_data_check_names_a_field_of_the_wrong_kind(tmp_path, field, value, words):
     from commands import synth_data
 

@@ -91,7 +91,8 @@ def mutate_bytes(data: bytes, rng: random.Random) -> bytes:
     if op == 1:
         return data[:at]
     if op == 2:
-        return data[:at] + rng.choice([b"\xff\xfe", b"\x00", b"{", b"]]]", b"\n", b'"', b"\\u", b"9" * 400]) + data[at:]
+        junk = rng.choice([b"\xff\xfe", b"\x00", b"{", b"]]]", b"\n", b'"', b"\\u", b"9" * 400])
+        return data[:at] + junk + data[at:]
     return data[:at] + data[rng.randrange(len(data) + 1):]
 
 

@@ -56,16 +56,11 @@ def field_problems(record: dict, kinds: dict = FIELD_KINDS):
     """(field, problem) for each field of RECORD that holds the wrong kind of value."""
     for name, (ok, what) in kinds.items():
         if name in record and not ok(record[name]):
-            yield name, f"expected {what}, got {_shown(record[name])}"
+            yield name, f"expected {what}, got {shown(record[name])}"
     if kinds is FIELD_KINDS and "answer" in record:
         route = record.get("type") == ROUTE_TYPE
         if not (_text if route else _integer)(record["answer"]):
-            yield "answer", f"expected {'the route text' if route else 'an integer'}, got {_shown(record['answer'])}"
-
-
-def _shown(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+            yield "answer", f"expected {'the route text' if route else 'an integer'}, got {shown(record['answer'])}"
 
 
 __all__ = ["BASE_FIELDS", "DIFFICULTIES", "FIELD_KINDS", "PLUS_TYPES", "QUESTION_TYPES", "ROUTE_SECTION_FIELDS",
