@@ -165,24 +165,21 @@ def read_jsonl_fields(path: str | os.PathLike, fields: Iterable[str],
     as_dict, unset = msgspec.structs.asdict, msgspec.UNSET
     if not is_file(path):
         raise InputError(f"{path}: not a regular file")
-    lineno = 0
     with open(path, "rb") as f:
-        while lines := f.readlines(1 << 24):  # a few megabytes at a time, not per line
-            for line in lines:
-                lineno += 1
-                if line.isspace():
-                    continue
-                if not line.isascii():  # the decoder does not check the UTF-8 of what it skips
-                    try:
-                        line.decode("utf-8")
-                    except UnicodeDecodeError as e:
-                        raise InputError(f"{path}:{lineno}: not UTF-8 text (byte {e.start})") from None
+        for lineno, line in enumerate(f, 1):
+            if line.isspace():
+                continue
+            if not line.isascii():  # the decoder does not check the UTF-8 of what it skips
                 try:
-                    record = as_dict(decode(line))
-                except (msgspec.MsgspecError, RecursionError):  # not JSON it reads: NaN, a lone surrogate, ...
-                    full = _record(line, path, lineno)
-                    record = {k: full.get(k) for k in fields if k != required or k in full}
-                else:
-                    if required is not None and record[required] is unset:
-                        del record[required]
-                yield lineno, record
+                    line.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    raise InputError(f"{path}:{lineno}: not UTF-8 text (byte {e.start})") from None
+            try:
+                record = as_dict(decode(line))
+            except (msgspec.MsgspecError, RecursionError):  # not JSON it reads: NaN, a lone surrogate, ...
+                full = _record(line, path, lineno)
+                record = {k: full.get(k) for k in fields if k != required or k in full}
+            else:
+                if required is not None and record[required] is unset:
+                    del record[required]
+            yield lineno, record
