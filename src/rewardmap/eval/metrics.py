@@ -70,18 +70,16 @@ def summarize(rows: Iterable[Mapping], benchmark: str) -> dict:
     check_choice("benchmark", benchmark, BENCHMARKS)
     plus = benchmark == "reasonmap-plus"
     metrics = PLUS_METRICS if plus else ROUTE_METRICS
-    weighted = []
+    table = []  # each row with its weight and scores as floats, once: every grouping sums them again
     for i, row in enumerate(rows, 1):
         try:
-            weighted.append((row, weight(row, benchmark)))
+            w = weight(row, benchmark)
             for m in metrics:
                 if not isinstance(row.get(m), (int, float)):
                     raise RecordError(m, f"expected a score, got {row.get(m)!r}")
         except RecordError as e:
             raise InputError(f"record {i}: {e}") from None
-
-    # Each row's weight and scores as floats, once: every grouping below sums them again.
-    table = [(row, w, [float(row[m]) for m in metrics]) for row, w in weighted]
+        table.append((row, w, [float(row[m]) for m in metrics]))
 
     def stats(group) -> dict:
         out = {"count": len(group)}
@@ -98,7 +96,7 @@ def summarize(rows: Iterable[Mapping], benchmark: str) -> dict:
             groups.setdefault(item[0].get(key), []).append(item)
         return {k: stats(g) for k, g in sorted(groups.items(), key=lambda kv: _order(kv[0]))}
 
-    summary = {"benchmark": benchmark, "count": len(weighted), "overall": stats(table)}
+    summary = {"benchmark": benchmark, "count": len(table), "overall": stats(table)}
     if plus:
         summary["by_type"] = by("type")
         summary["by_group"] = {name: stats([item for item in table if item[0].get("type") in types])

@@ -41,7 +41,17 @@ class StationFiles:
 
     def load(self, source) -> Network:
         """The network of one `json` value; raises `InputError` (the same one again for a
-        source that failed before)."""
+        source that failed before). A path seen before costs two dictionary lookups: a
+        scored file or a training run names the same few files on every line."""
+        known = self._paths.get(source) if type(source) is str else None
+        found = self._loaded.get(known) if known is not None else None
+        if found is None:
+            found = self._load(source)
+        if isinstance(found, InputError):
+            raise found
+        return found
+
+    def _load(self, source) -> Network | InputError:
         if isinstance(source, Network):
             return source
         if isinstance(source, str) and source.lstrip().startswith("{"):
@@ -68,10 +78,7 @@ class StationFiles:
                 self._loaded[key] = read()
             except InputError as e:
                 self._loaded[key] = e
-        found = self._loaded[key]
-        if isinstance(found, InputError):
-            raise found
-        return found
+        return self._loaded[key]
 
     def _path(self, source: str | Path) -> Path:
         """The file SOURCE names. With a root, only a file inside it (symlinks resolved): a

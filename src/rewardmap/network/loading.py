@@ -75,8 +75,9 @@ def _parse_line(where: str, line_name: str, raw: Any, strict: bool, warnings: li
         _check_name(f"{at}: station {i} {item!r}", item)
         if has_branch_marker(item) and branch_at is None:
             branch_at = i - 1
-        if released_name(item) != name:
-            released.setdefault(name, released_name(item))
+        as_released = released_name(item)
+        if as_released != name:
+            released.setdefault(name, as_released)
         names.append(name)
     loop = len(names) > 3 and names[0] == names[-1] and names[0] not in names[1:-1]
     if loop:

@@ -25,7 +25,7 @@ FIELDS = ("type", "answer", "station_1", "station_2", "question_transfer_count",
 def score_file(path: str | Path, stations_root: str | Path = ".",
                config: RewardConfig = RewardConfig()) -> tuple[list[dict], dict]:
     """(one breakdown dict per input line, summary per type: count, mean reward, accuracy)."""
-    files, networks = StationFiles(stations_root), {}
+    files = StationFiles(stations_root)
     rows, totals = [], {}
     names = RewardBreakdown._fields
     for lineno, record in read_jsonl_fields(path, FIELDS, required="response"):
@@ -34,14 +34,10 @@ def score_file(path: str | Path, stations_root: str | Path = ".",
         integer_fields(record)
         network = None
         if record["type"] == ROUTE_TYPE:
-            source = record["json"]
-            key = source if isinstance(source, str) else repr(source)  # a station object: rare, keyed by its text
-            network = networks.get(key)
-            if network is None:
-                try:
-                    network = networks[key] = files.load(source)
-                except InputError as e:
-                    raise InputError(f"{where(path, lineno, 'json')}: {e}") from None
+            try:
+                network = files.load(record["json"])
+            except InputError as e:
+                raise InputError(f"{where(path, lineno, 'json')}: {e}") from None
         breakdown = compute_reward(record["response"], record, network, config)
         rows.append(dict(zip(names, breakdown)))
         total = totals.setdefault(str(record["type"]), [0, 0.0, 0])
