@@ -6,7 +6,9 @@ questions built on the station files of the 11 ReasonMap test cities (synthetic 
 the real files are absent) is scored four ways, each a whole command in a fresh process,
 from spawn to exit, best of `--repeats`:
 
-1. `rewardmap score LINES --stations-root ROOT -o OUT`, in both variants;
+1. `rewardmap score LINES --stations-root ROOT -o OUT`, in both variants, and once more on the
+   same lines with every response made distinct (a numbered remark appended), so that no answer
+   recurs: the worst case for its memo of recurring answers;
 2. `rewardmap metrics` on the same answers, one file per benchmark;
 3. a released-code-like command (`_released_score.py`): per line, what the released RewardMap
    reward does per call, re-reading the station file and logging the reward, on the same file;
@@ -69,6 +71,15 @@ def write_lines(records: list[dict], n: int, path: Path, rng: random.Random) -> 
             f.write(json.dumps({**record, "response": response, **extra}, ensure_ascii=False) + "\n")
 
 
+def distinct(path: Path, out: Path) -> None:
+    """PATH's lines with a numbered remark appended to each response."""
+    with open(path, encoding="utf-8") as f, open(out, "w", encoding="utf-8") as g:
+        for i, line in enumerate(f):
+            record = json.loads(line)
+            record["response"] += f"\n(answer {i})"
+            g.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
 def command(args: list, repeats: int) -> float:
     """Best wall time of ARGS, spawn to exit."""
     best = float("inf")
@@ -113,6 +124,11 @@ def main() -> None:
             score_file(lines, root, RewardConfig(variant=variant))
             alone = time.perf_counter() - start
             table.add_row(f"  score_file alone, in process ({variant})", f"{alone:.2f}", f"{n / alone:,.0f}", "")
+        distinct(lines, tmp / "distinct.jsonl")
+        t = command([*rewardmap, "score", tmp / "distinct.jsonl", "--stations-root", root, "-o", tmp / "scores.jsonl"],
+                    args.repeats)
+        table.add_row("rewardmap score --variant reference, every response distinct", f"{t:.2f}", f"{n / t:,.0f}",
+                      f"{released / t:.1f}x")
         for benchmark, path in by_benchmark.items():
             count = sum(1 for _ in open(path, encoding="utf-8"))
             t = command([*rewardmap, "metrics", path, "--benchmark", benchmark, "--stations-root", root,

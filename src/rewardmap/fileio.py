@@ -150,19 +150,35 @@ def _record(line: bytes, path, lineno: int) -> dict:
     return record
 
 
-def read_jsonl_fields(path: str | os.PathLike, fields: Iterable[str],
-                      required: str | None = None) -> Iterator[tuple[int, dict]]:
+def read_jsonl_fields(path: str | os.PathLike, fields: Iterable[str], required: str | None = None,
+                      raw: Iterable[str] = ()) -> Iterator[tuple[int, dict]]:
     """`read_jsonl`, each record holding FIELDS only (None for those absent), the rest of each
     line checked but not built into objects: several times faster when records carry long
     texts a command does not read. REQUIRED, one of FIELDS, is left out of a record that
-    lacks it, so that the caller can name the line. A line the fast decoder refuses is read by
-    `read_jsonl`'s rules, so it is accepted or refused, in the same words, exactly as there."""
+    lacks it, so that the caller can name the line. RAW fields are kept as their JSON text
+    (`msgspec.Raw`, read with `raw_value`) where the fast decoder reads the line: a key to
+    remember work by, decoded only when needed. A line the fast decoder refuses is read by `read_jsonl`'s rules, so it is
+    accepted or refused, in the same words, exactly as there."""
     import msgspec
 
-    fields = tuple(fields)
-    spec = [(f, object, msgspec.UNSET if f == required else None) for f in fields]
-    decode = msgspec.json.Decoder(msgspec.defstruct("Fields", spec)).decode
     as_dict, unset = msgspec.structs.asdict, msgspec.UNSET
+    for lineno, fast in read_jsonl_structs(path, fields, required, raw):
+        record = as_dict(fast)
+        if required is not None and record[required] is unset:
+            del record[required]
+        yield lineno, record
+
+
+def read_jsonl_structs(path: str | os.PathLike, fields: Iterable[str], required: str | None = None,
+                       raw: Iterable[str] = ()) -> Iterator[tuple[int, object]]:
+    """`read_jsonl_fields` with each record an object whose attributes are FIELDS (REQUIRED,
+    when absent, is `msgspec.UNSET`): no dictionary built per line, for the hottest loops."""
+    import msgspec
+
+    fields, raw = tuple(fields), frozenset(raw)
+    spec = [(f, msgspec.Raw if f in raw else object, msgspec.UNSET if f == required else None) for f in fields]
+    Fields = msgspec.defstruct("Fields", spec, gc=False)  # noqa: N806  (a class)
+    decode = msgspec.json.Decoder(Fields).decode
     if not is_file(path):
         raise InputError(f"{path}: not a regular file")
     with open(path, "rb") as f:
@@ -175,11 +191,22 @@ def read_jsonl_fields(path: str | os.PathLike, fields: Iterable[str],
                 except UnicodeDecodeError as e:
                     raise InputError(f"{path}:{lineno}: not UTF-8 text (byte {e.start})") from None
             try:
-                record = as_dict(decode(line))
+                record = decode(line)
             except (msgspec.MsgspecError, RecursionError):  # not JSON it reads: NaN, a lone surrogate, ...
                 full = _record(line, path, lineno)
-                record = {k: full.get(k) for k in fields if k != required or k in full}
-            else:
-                if required is not None and record[required] is unset:
-                    del record[required]
+                record = Fields(**{k: full[k] if k in full else (msgspec.UNSET if k == required else None)
+                                   for k in fields})  # RAW fields too: decoded, read as they are
             yield lineno, record
+
+
+def raw_value(raw, where: str):
+    """The value of a RAW field of `read_jsonl_fields` (a value already decoded is returned
+    as it is); JSON the fast decoder does not read is read by `parse_json`'s rules."""
+    import msgspec
+
+    if type(raw) is not msgspec.Raw:
+        return raw
+    try:
+        return msgspec.json.decode(raw)
+    except (msgspec.MsgspecError, RecursionError):  # NaN, an integer past 64 bits, deep nesting
+        return parse_json(bytes(raw), where)

@@ -17,8 +17,10 @@ import copy
 import os
 from collections.abc import Iterable, Mapping
 
+import msgspec
+
 from ..errors import InputError, check_choice, shown, where
-from ..fileio import read_jsonl_fields
+from ..fileio import raw_value, read_jsonl_fields
 from ..network import Network, StationFiles
 from ..questions.kinds import DIFFICULTIES, PLUS_TYPES
 from .plus import PLUS_VARIANTS, score_plus_record
@@ -144,15 +146,23 @@ def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
     """
     check_variant("variant", variant, benchmark)
     files = StationFiles(stations_root)
-    rows, scores = [], []
+    rows, scores, seen = [], [], {}
     if lines is None:  # only the fields scoring reads are decoded (not the questions, ids, maps)
-        lines = read_jsonl_fields(pred_path, PLUS_FIELDS if benchmark == "reasonmap-plus" else ROUTE_FIELDS)
+        lines = (read_jsonl_fields(pred_path, PLUS_FIELDS) if benchmark == "reasonmap-plus" else
+                 read_jsonl_fields(pred_path, ROUTE_FIELDS, raw=("routes",)))
     for lineno, record in lines:
         try:
             if benchmark == "reasonmap":
-                resolved = {**record, "json": _station_network(files, record.get("json"))}
-                score = score_route_record(resolved, record.get("response_short"),
-                                           record.get("response_long"), variant)
+                key = _route_key(record)
+                score = seen.get(key) if key is not None else None
+                if score is None:
+                    resolved = {**record, "json": _station_network(files, record.get("json")),
+                                "routes": raw_value(record.get("routes"), where(pred_path, lineno, "routes"))}
+                    score = score_route_record(resolved, record.get("response_short"),
+                                               record.get("response_long"), variant)
+                    if key is not None and len(seen) < MEMO_ENTRIES:
+                        seen[key] = score
+                score = dict(score)  # each line its own
             else:
                 score = score_plus_record(record, record.get("response"), variant)
             weight(record, benchmark)
@@ -167,6 +177,23 @@ def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
     summary = summarize(rows, benchmark)
     summary["variant"] = variant
     return summary, scores
+
+
+# What a ReasonMap answer's scores depend on besides `routes`: a line with the same values
+# (the samples of one question, a model's stock reply) is scored once.
+_ROUTE_KEY = ("json", "country", "city", "station_1", "station_2", "question_long", "response_short", "response_long")
+MEMO_ENTRIES = 1 << 16
+
+
+def _route_key(record: Mapping) -> tuple | None:
+    """The memo key of a line read by `read_jsonl_fields` (None: not remembered): the JSON
+    text of its routes and its text fields, all strings (so that equal keys are equal
+    values: 1, 1.0 and True are equal keys)."""
+    routes = record.get("routes")
+    values = tuple(map(record.get, _ROUTE_KEY))
+    if type(routes) is not msgspec.Raw or not all(type(v) is str for v in values):
+        return None
+    return bytes(routes), *values
 
 
 def _station_network(files: StationFiles, value) -> Network:

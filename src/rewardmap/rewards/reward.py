@@ -143,11 +143,11 @@ def _integer(value) -> bool:
 
 # Rollouts repeat short answers ("\\boxed{3}", the same route from several samples of a
 # group), so reading a response is memoised up to this length; longer ones are read afresh.
-_MEMO_LENGTH = 1024
+MEMO_LENGTH = 1024
 
 
 def _plus(response: str, qtype: str, label: int, weight: float, config: RewardConfig) -> RewardBreakdown:
-    read = _read_plus_memo if len(response) <= _MEMO_LENGTH else _read_plus
+    read = _read_plus_memo if len(response) <= MEMO_LENGTH else _read_plus
     parsed, correct, well_formed = read(response, qtype, label, config.variant, config.format_reward > 0)
     fmt = config.format_reward if well_formed else 0.0
     return RewardBreakdown(parsed, correct, 0.0, weight, fmt, weight * (fmt + config.correct_reward * correct))
@@ -177,7 +177,7 @@ def _route(response: str, record, network, weight: float, config: RewardConfig) 
         return ZERO
     index = reward_index(network)
     transfers = int(record["question_transfer_count"])
-    read = _read_route_memo if len(response) <= _MEMO_LENGTH else _read_route
+    read = _read_route_memo if len(response) <= MEMO_LENGTH else _read_route
     sections, cut, well_formed = read(response, config.variant, config.format_reward > 0)
     if config.variant == "reference":
         start, goal = clean_once(record["station_1"]), clean_once(record["station_2"])
