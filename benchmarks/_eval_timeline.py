@@ -62,7 +62,7 @@ import rewardmap.cli  # noqa: E402  (timed: the command's own imports)
 import rewardmap.eval.api as api  # noqa: E402
 import rewardmap.eval.run as run  # noqa: E402
 import rewardmap.eval.store as store  # noqa: E402
-import rewardmap.train.data as data  # noqa: E402
+import rewardmap.datasets.records as data  # noqa: E402
 
 note("imports end")
 atexit.register(write)

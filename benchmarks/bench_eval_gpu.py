@@ -83,7 +83,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from rewardmap.datasets.synthetic import synth_dataset
-    from rewardmap.train.data import load_records, target_text
+    from rewardmap.datasets.records import load_records
+    from rewardmap.train.data import target_text
 
     tmp = Path(tempfile.mkdtemp())
     synth_dataset(tmp / "data", cities=4, seed=0, size=args.map_size, per_city=max(args.records, args.cap_batch))

@@ -45,8 +45,9 @@ def bare(tmp: Path, steps: int, i: int, template: Path) -> float:
     from transformers import PrinterCallback
     from trl import GRPOConfig, GRPOTrainer
 
-    from rewardmap.train.data import grpo_rows, load_records
-    from rewardmap.train.tiny import load_tiny
+    from rewardmap.datasets.records import load_records
+    from rewardmap.train.data import grpo_rows
+    from rewardmap.model.tiny import load_tiny
 
     order = json.loads((template / "curriculum.json").read_text())["ids"]
     by_id = {r["id"]: r for r in load_records(template / "data")}

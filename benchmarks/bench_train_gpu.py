@@ -37,7 +37,7 @@ CUDA = torch.cuda.is_available()
 def build(size: str, texts: list[str], image_size: int):
     from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
 
-    from rewardmap.train import tiny
+    from rewardmap.model import tiny
 
     tokenizer = tiny.train_tokenizer(texts, 4096)
     processor = tiny.build_processor(tokenizer, tiny.TinyModelConfig(image_size=image_size))
@@ -119,7 +119,8 @@ def main() -> None:
     from rewardmap.datasets.synthetic import synth_dataset
     from rewardmap.rewards import RewardConfig
     from rewardmap.rewards.adapters import make_trl_reward
-    from rewardmap.train.data import grpo_rows, load_records, target_text
+    from rewardmap.datasets.records import load_records
+    from rewardmap.train.data import grpo_rows, target_text
 
     tmp = Path(tempfile.mkdtemp())
     synth_dataset(tmp / "data", cities=4, seed=0, size=1024, per_city=args.prompts)

@@ -29,8 +29,8 @@ def synth_data(folder: Path) -> Path:
 
 def tiny_model(data: Path, folder: Path) -> Path:
     """A tiny Qwen2.5-VL whose tokenizer knows DATA's questions (short and long), saved to FOLDER."""
-    from rewardmap.train import tiny
-    from rewardmap.train.data import load_records
+    from rewardmap.model import tiny
+    from rewardmap.datasets.records import load_records
     from rewardmap.train.policy import question_texts
 
     records = load_records(data)

@@ -106,7 +106,7 @@ def test_score_cli_rewards_gold_answers_in_order_and_fails_in_one_line(tmp_path,
 
 
 def test_the_library_refuses_a_choice_in_the_words_of_the_cli(tmp_path):
-    from rewardmap.eval import evaluate_predictions
+    from rewardmap.metrics import evaluate_predictions
     from rewardmap.rewards import RewardConfig
 
     calls = ((lambda: RewardConfig(variant="lenient"), "variant: expected one of reference, robust; got 'lenient'"),

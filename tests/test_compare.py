@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from rewardmap.cli import app
 from rewardmap.errors import InputError
 from rewardmap.eval.compare import compare_runs, read_run, write_comparison
-from rewardmap.eval.metrics import summarize
+from rewardmap.metrics.summary import summarize
 
 runner = CliRunner()
 

@@ -21,7 +21,7 @@ from rewardmap.rewards.text import final_answer
 def backend_of(model, **kwargs) -> LocalBackend:
     """A LocalBackend on the tiny model with its weights redrawn from a fixed seed: the saved
     random init is so small that every prompt gets the same text, which would hide a reordering."""
-    from rewardmap.train.tiny import load_tiny
+    from rewardmap.model.tiny import load_tiny
 
     backend = LocalBackend(*load_tiny(model), **kwargs)
     g = torch.Generator().manual_seed(0)
@@ -70,7 +70,7 @@ def test_out_of_memory_halves_the_batch_and_keeps_the_lower_size(data, model, tm
 
     backend = backend_of(model, batch_size=4, max_new_tokens=4)
     called = oom_above(backend, 2)
-    with caplog.at_level(logging.WARNING, logger="rewardmap.eval.local"):
+    with caplog.at_level(logging.WARNING, logger="rewardmap.model.generate"):
         summary, got = answer(backend, records, benchmark, tmp_path / "split.jsonl")
     assert summary.ok == len(records) and summary.failed == 0
     assert all(p["status"] == "ok" and p["error"] is None for p in got.values())
@@ -183,7 +183,7 @@ class FakeLLM:
 
 @pytest.fixture(scope="module")
 def processor(model):
-    from rewardmap.train.tiny import load_tiny
+    from rewardmap.model.tiny import load_tiny
 
     return load_tiny(model)[1]
 

@@ -16,7 +16,7 @@ from PIL import Image
 
 from rewardmap.datasets.synthetic import synth_dataset
 from rewardmap.eval import report_draw as rd
-from rewardmap.eval.metrics import evaluate_predictions
+from rewardmap.metrics.summary import evaluate_predictions
 from rewardmap.eval.report import PUBLISHED_PLUS, PUBLISHED_REASONMAP, write_eval_report
 from rewardmap.fileio import read_jsonl, write_jsonl_atomic
 from rewardmap.rewards.parse_plus import judge_plus

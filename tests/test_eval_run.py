@@ -16,7 +16,8 @@ from canned import CannedAPI, right_answers
 from commands import ENV, ROOT, real_questions, rewardmap
 
 from rewardmap.errors import InputError
-from rewardmap.eval.local import LocalBackend, prompt_text
+from rewardmap.eval.local import LocalBackend
+from rewardmap.model.generate import prompt_text
 from rewardmap.eval.run import load_benchmark, run_eval
 from rewardmap.eval.vllm_inputs import (
     build_request,
@@ -65,7 +66,7 @@ def test_local_backend_end_to_end(data, model, tmp_path, benchmark, types):
 
 
 def test_resume_makes_no_new_generations(data, model, tmp_path):
-    from rewardmap.train.tiny import load_tiny
+    from rewardmap.model.tiny import load_tiny
 
     backend = LocalBackend(*load_tiny(model), batch_size=3, max_new_tokens=4)
     out = tmp_path / "run"
@@ -87,7 +88,7 @@ def test_resume_makes_no_new_generations(data, model, tmp_path):
 
 
 def test_generation_failures_are_recorded_scored_wrong_and_retried(data, model, tmp_path):
-    from rewardmap.train.tiny import load_tiny
+    from rewardmap.model.tiny import load_tiny
 
     class Flaky(LocalBackend):
         fail = True
@@ -306,7 +307,7 @@ def test_load_benchmark_checks(data):
 def test_vllm_requests_and_sampling(data, model):
     from PIL import Image
 
-    from rewardmap.train.tiny import load_tiny
+    from rewardmap.model.tiny import load_tiny
 
     _, processor = load_tiny(model)
     records = load_benchmark(data, "reasonmap", limit=2)

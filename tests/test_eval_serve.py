@@ -31,9 +31,9 @@ pytest.importorskip("openai")  # transformers serve imports its types
 PLUS = {"Counting1", "Counting2", "Counting3", "TorF1", "TorF2"}
 
 # The tiny model's processor class is registered with AutoProcessor only when
-# rewardmap.train.tiny is imported, so the server imports it before running the CLI.
+# rewardmap.model.tiny is imported, so the server imports it before running the CLI.
 SERVE = ("import sys\n"
-         "import rewardmap.train.tiny\n"
+         "import rewardmap.model.tiny\n"
          "from transformers.cli.transformers import app\n"
          "sys.argv = ['transformers', 'serve', *sys.argv[1:]]\n"
          "app()\n")

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rewardmap.errors import InputError
-from rewardmap.eval import (
+from rewardmap.metrics import (
     china_line_name,
     evaluate_predictions,
     map_score,

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rewardmap.errors import InputError
-from rewardmap.eval import evaluate_predictions, score_plus_record
+from rewardmap.metrics import evaluate_predictions, score_plus_record
 
 
 def correct(qtype, label, response, variant="reference"):

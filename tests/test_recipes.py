@@ -116,7 +116,7 @@ def test_a_step_splits_over_the_gpus(name, processes):
 
 
 def test_tiny_is_an_offline_cpu_demo():
-    from rewardmap.train.tiny import TinyModelConfig
+    from rewardmap.model.tiny import TinyModelConfig
 
     tiny = load_recipe("tiny")
     assert tiny.model.name_or_path == "tiny" and tiny.data.dataset is None and tiny.data.heldout_cities > 0

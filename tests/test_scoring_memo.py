@@ -7,7 +7,7 @@ import msgspec
 import pytest
 
 from rewardmap.datasets.build import build_dataset
-from rewardmap.eval import evaluate_predictions
+from rewardmap.metrics import evaluate_predictions
 from rewardmap.fileio import raw_value, read_jsonl_fields
 from rewardmap.network import StationFiles
 from rewardmap.rewards import RewardBreakdown, RewardConfig

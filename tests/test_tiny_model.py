@@ -14,7 +14,7 @@ from transformers import AutoProcessor, Qwen2_5_VLForConditionalGeneration  # no
 from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil  # noqa: E402
 
 from rewardmap.datasets.synthetic import synth_dataset  # noqa: E402
-from rewardmap.train.tiny import (  # noqa: E402
+from rewardmap.model.tiny import (  # noqa: E402
     CPU_TRAINING_ARGS,
     EOS_TOKEN,
     PAD_TOKEN,

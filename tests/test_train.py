@@ -17,7 +17,7 @@ from commands import ENV, ROOT, real_questions, rewardmap, wrong_modes
 from safetensors.torch import load_file
 
 from rewardmap.curriculum import PRESETS
-from rewardmap.eval.metrics import evaluate_predictions
+from rewardmap.metrics.summary import evaluate_predictions
 from rewardmap.fileio import umask
 from rewardmap.train.merge import merge_model
 from rewardmap.train.policy import load_pretrained

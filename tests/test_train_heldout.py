@@ -11,12 +11,13 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from rewardmap.eval.metrics import evaluate_predictions
+from rewardmap.metrics.summary import evaluate_predictions
 from rewardmap.questions.kinds import PLUS_TYPES
 from rewardmap.rewards import RewardConfig
 from rewardmap.train.baselines import majority_answers, trivial_answers
 from rewardmap.train.change import answer_change, weight_change
-from rewardmap.train.data import load_records, mix_per_type, split_by_city, target_text
+from rewardmap.datasets.records import load_records
+from rewardmap.train.data import mix_per_type, split_by_city, target_text
 from rewardmap.train.heldout import score_heldout, select_heldout
 
 

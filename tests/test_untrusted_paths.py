@@ -57,7 +57,7 @@ def test_eval_refuses_a_record_whose_path_leads_out_and_sends_nothing(clean, tmp
 
 @pytest.mark.parametrize("how", ["dotdot", "absolute", "symlink"])
 def test_training_data_loading_refuses_paths_out_of_the_folder(clean, tmp_path, how):
-    from rewardmap.train.data import load_records
+    from rewardmap.datasets.records import load_records
 
     data, _ = tampered(clean, tmp_path, "figure", how)
     with pytest.raises(InputError, match=r"questions\.jsonl:1: field 'figure': path .* leads outside"):
@@ -65,7 +65,7 @@ def test_training_data_loading_refuses_paths_out_of_the_folder(clean, tmp_path, 
 
 
 def test_a_figure_of_the_wrong_type_is_named(clean, tmp_path):
-    from rewardmap.train.data import load_records
+    from rewardmap.datasets.records import load_records
 
     data = tmp_path / "data"
     shutil.copytree(clean, data)

@@ -290,8 +290,8 @@ def metrics(
     difficulty and city, with counts."""
     import json
 
-    from .eval import evaluate_predictions
-    from .eval.metrics import BENCHMARKS, check_variant
+    from .metrics import evaluate_predictions
+    from .metrics.summary import BENCHMARKS, check_variant
     from .fileio import write_jsonl_atomic
 
     with _errors():
@@ -374,7 +374,7 @@ def evaluate(
     re-run resumes: finished records are not asked again, failed ones are."""
     from .eval.run import MAPS_CHECKED, APIBackend, check_run_folder, load_benchmark, run_eval, run_settings
 
-    from .eval.metrics import BENCHMARKS, check_variant
+    from .metrics.summary import BENCHMARKS, check_variant
 
     with _errors():
         check_choice("--benchmark", benchmark, BENCHMARKS)

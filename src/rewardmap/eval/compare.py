@@ -24,7 +24,7 @@ import yaml
 from ..errors import InputError
 from ..fileio import read_jsonl, write_bytes_atomic, write_text_atomic
 from ..questions.kinds import PLUS_TYPES, ROUTE_TYPE
-from .metrics import BENCHMARKS, PLUS_GROUPS
+from ..metrics.summary import BENCHMARKS, PLUS_GROUPS
 
 KINDS = {"plain": "mean", "weighted": "weighted"}  # our name -> the summary's key
 TITLES = {"plain": "plain", "weighted": "difficulty-weighted"}

@@ -28,7 +28,7 @@ from ..fileio import is_file, write_bytes_atomic, write_text_atomic  # noqa: E40
 from ..network import StationFiles  # noqa: E402
 from . import report_draw as rd  # noqa: E402
 from .cut import SHOWN_CHARS, cut_middle  # noqa: E402
-from .metrics import BENCHMARKS  # noqa: E402
+from ..metrics.summary import BENCHMARKS  # noqa: E402
 
 PUBLISHED_SOURCE = ("the RewardMap paper's ReasonMap and ReasonMap-Plus tables (difficulty-weighted; accuracies in "
                     "percent, map scores raw)")

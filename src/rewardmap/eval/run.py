@@ -42,7 +42,7 @@ from ..fileio import write_bytes_atomic
 from ..questions.kinds import PLUS_TYPES, ROUTE_TYPE
 from .api import ChatClient, RunSummary, run_requests, user_turn
 from .cut import KEPT_CHARS, cut_middle
-from .metrics import BENCHMARKS, check_variant, evaluate_predictions
+from ..metrics.summary import BENCHMARKS, check_variant, evaluate_predictions
 from .store import PredictionStore
 
 BENCHMARK_TYPES = {"reasonmap": (ROUTE_TYPE,), "reasonmap-plus": PLUS_TYPES}
@@ -63,7 +63,7 @@ def load_benchmark(data: str | os.PathLike, benchmark: str, limit: int | None = 
                    checked: Path | None = None) -> list[dict]:
     """The records of DATA (the project's dataset layout) that BENCHMARK asks, first LIMIT of
     them; every map image they name must be sound (`check_images`, remembered in CHECKED)."""
-    from ..train.data import load_records
+    from ..datasets.records import load_records
 
     check_benchmark(benchmark)
     if limit is not None and limit < 1:

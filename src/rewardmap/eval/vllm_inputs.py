@@ -18,7 +18,9 @@ from collections.abc import Callable
 
 from ..errors import InputError
 from .api import RunSummary
-from .local import DEFAULT_MAX_NEW_TOKENS, answered, check_dtype, one_line, open_image, prompt_text
+from ..model.generate import DEFAULT_MAX_NEW_TOKENS, open_image, prompt_text
+from ..model.loading import check_dtype
+from .local import answered, one_line
 from .store import PredictionStore
 
 
@@ -101,7 +103,7 @@ class VLLMBackend:
                              "or serve the model and use --api") from None
         from transformers import AutoProcessor
 
-        from ..train import tiny  # noqa: F401
+        from ..model import tiny  # noqa: F401
 
         pixels = {k: v for k, v in (("min_pixels", min_pixels), ("max_pixels", max_pixels)) if v is not None}
         processor = AutoProcessor.from_pretrained(str(model), **pixels)

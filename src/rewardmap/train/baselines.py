@@ -45,7 +45,7 @@ def one_ride(record: dict, line: str, via_count: int) -> dict:
 
 def trivial_answers(train: Sequence[dict], heldout: Sequence[dict], variant: str) -> tuple[list[dict], dict]:
     """(answers to HELDOUT as `heldout.ask` returns them, {type: the strategy used})."""
-    from ..eval.route_score import score_route_record
+    from ..metrics.route_score import score_route_record
 
     common = majority_answers(train)
     sections = [s for r in train if r["type"] == ROUTE_TYPE for s in _first_plan(r)]

@@ -55,10 +55,10 @@ def generate_answers(model, processor, records: Sequence[dict], *, batch_size: i
     suppressed, as sampling does in training). A batch out of GPU memory is split as
     `rewardmap eval` splits it; a question that does not fit even alone gets the empty
     answer, scored as wrong."""
-    from ..eval.local import LocalBackend
+    from ..model.generate import Generator
 
     model.eval()
-    backend = LocalBackend(model, processor, batch_size=batch_size, max_new_tokens=max_new_tokens)
+    backend = Generator(model, processor, batch_size=batch_size, max_new_tokens=max_new_tokens)
     answers: list[str] = []
     for start in range(0, len(records), batch_size):
         batch = records[start:start + batch_size]
@@ -93,9 +93,7 @@ def score_heldout(records: Sequence[dict], answers: Sequence[dict], config: Rewa
     """The reward statistics (`overall`, `by_type`: count, parsed, accuracy, reward) and the
     benchmark summaries (`reasonmap`, `reasonmap-plus`: what `rewardmap eval` writes to
     metrics.json, parsed with VARIANT) of ANSWERS (as `ask` returns them)."""
-    from ..eval.metrics import summarize
-    from ..eval.plus import score_plus_record
-    from ..eval.route_score import score_route_record
+    from ..metrics import score_plus_record, score_route_record, summarize
 
     result = score_answers(records, [a["answer"] for a in answers], config)
     plus, routes = [], []

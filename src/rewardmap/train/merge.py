@@ -84,7 +84,7 @@ def _has_processor(folder: Path) -> bool:
 def _processor(folder: Path):
     from transformers import AutoProcessor
 
-    from . import tiny  # noqa: F401  (tiny folders name the tiny processor class)
+    from ..model import tiny  # noqa: F401  (tiny folders name the tiny processor class)
 
     return AutoProcessor.from_pretrained(str(folder))
 

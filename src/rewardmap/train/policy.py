@@ -15,7 +15,7 @@ from .recipe import Recipe
 def load_policy(recipe: Recipe, run: Path, texts: list[str]):
     """(model, processor) as the recipe names them; the tiny one is built (or reloaded)
     under RUN/init."""
-    from . import tiny  # registers the tiny processor with AutoProcessor
+    from ..model import tiny  # registers the tiny processor with AutoProcessor
 
     m = recipe.model
     if m.name_or_path == "tiny":
@@ -31,7 +31,7 @@ def load_policy(recipe: Recipe, run: Path, texts: list[str]):
 def load_pretrained(path: str | Path, recipe: Recipe | None = None):
     """A Hub id or local folder (a run's `final`, a merged folder, Qwen/Qwen2.5-VL-7B-Instruct),
     with the recipe's loading settings; the Trainer places it on its device."""
-    from ..eval.local import load_model
+    from ..model.loading import load_model
 
     m = recipe.model if recipe else None
     return load_model(path, device="cpu", **({} if m is None else {

@@ -98,7 +98,7 @@ class ModelArgs:
     """The policy model and its processor."""
 
     name_or_path: str = setting("tiny", "A local folder or Hub id (Qwen/Qwen2.5-VL-7B-Instruct), or 'tiny': the "
-                                "offline tiny Qwen2.5-VL built from a seed (rewardmap.train.tiny).")
+                                "offline tiny Qwen2.5-VL built from a seed (rewardmap.model.tiny).")
     revision: str | None = setting(None, "Hub revision (branch, tag or commit) for a Hub id.")
     tiny: dict = setting(factory=dict, help="TinyModelConfig settings, passed through as they are (name_or_path "
                          "'tiny' only): hidden_size, num_hidden_layers, image_size, seed, ...")

@@ -124,7 +124,8 @@ def _flatten(tree: dict, prefix: str = "") -> dict:
 
 
 def _records(recipe: Recipe, run: Path, console: Console) -> tuple[list[dict], list[dict]]:
-    from .data import load_records, split_by_city
+    from ..datasets.records import load_records
+    from .data import split_by_city
 
     d = recipe.data
     if d.dataset:

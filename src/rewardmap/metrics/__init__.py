@@ -1,0 +1,38 @@
+"""Evaluation metrics of ReasonMap and ReasonMap-Plus (as released).
+
+- `score_route_record`: accuracy and map score of a route question's short and long answers;
+- `score_plus_record`: correctness of a Plus answer (parsed by `rewardmap.rewards.parse_plus`);
+- `summarize`: plain and difficulty-weighted means, overall and per group;
+- `evaluate_predictions`: all of it for a predictions file.
+
+`variant="reference"` reproduces the released evaluation; "robust" repairs its parsing.
+"""
+
+from .summary import (
+                      BENCHMARKS,
+                      PLUS_WEIGHTS,
+                      ROUTE_WEIGHTS,
+                      evaluate_predictions,
+                      summarize,
+                      weight,
+)
+from .plus import plus_correct, score_plus_record
+from .route_parse import VARIANTS, AnswerSection, parse_route_answer
+from .route_score import (
+                      LONG_MAX,
+                      SHORT_MAX,
+                      MapScore,
+                      RecordError,
+                      china_line_name,
+                      map_score,
+                      mapped_line_name,
+                      route_correct,
+                      score_route_record,
+)
+
+__all__ = [
+    "AnswerSection", "BENCHMARKS", "LONG_MAX", "MapScore", "PLUS_WEIGHTS", "ROUTE_WEIGHTS",
+    "RecordError", "SHORT_MAX", "VARIANTS", "china_line_name", "evaluate_predictions",
+    "map_score", "mapped_line_name", "parse_route_answer", "plus_correct", "route_correct",
+    "score_plus_record", "score_route_record", "summarize", "weight",
+]
