@@ -271,3 +271,57 @@ def test_sft_trainer_runs_on_prompt_completion_images(tiny, data, tmp_path):
     trainer.train()
     assert trainer.state.global_step == 2
     assert all(torch.isfinite(torch.tensor(e["loss"])) for e in trainer.state.log_history if "loss" in e)
+
+
+def test_step_timing_puts_each_phase_where_it_happens(tiny, data, tmp_path):
+    """A reward that sleeps shows as reward time, a slow log event as logging time; the phases
+    tile each step's wall clock."""
+    import time
+
+    from datasets import Dataset
+    from transformers import TrainerCallback
+    from trl import GRPOConfig, GRPOTrainer
+
+    from rewardmap.train.timing import PHASES, StepTiming
+
+    model, processor = copy.deepcopy(tiny[0]), tiny[1]
+    records, _, root = data
+    rows = [{"prompt": [{"role": "user", "content": r["question"]}],
+             "image": Image.open(root / r["figure"]).convert("RGB")} for r in records[:8]]
+
+    def reward(completions, **kwargs):
+        time.sleep(0.2)
+        return [1.0] * len(completions)
+
+    class SlowLog(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            time.sleep(0.1)
+
+    args = GRPOConfig(output_dir=str(tmp_path / "grpo"), per_device_train_batch_size=2, num_generations=2,
+                      steps_per_generation=2, beta=0.0, max_completion_length=6, max_steps=4, learning_rate=1e-3,
+                      report_to=[], logging_steps=1, save_strategy="steps", save_steps=2, disable_tqdm=True, seed=0,
+                      dataloader_num_workers=0, **CPU_TRAINING_ARGS)
+    trainer = GRPOTrainer(model=model, reward_funcs=reward, args=args, train_dataset=Dataset.from_list(rows),
+                          processing_class=processor)
+    timing = StepTiming().attach(trainer)
+    trainer.add_callback(SlowLog())
+    trainer.train()
+
+    periods = timing.periods
+    assert [p["step"] for p in periods] == [1, 2, 3, 4]
+    # rollouts are generated every second step (steps_per_generation=2): 0.2 s of reward each time
+    assert [p["time/reward"] >= 0.2 for p in periods] == [True, False, True, False]
+    assert all(p["time/reward"] < 0.3 for p in periods)
+    assert all(p["time/logging"] >= 0.1 for p in periods[1:]) and periods[0]["time/logging"] == 0
+    assert periods[2]["time/checkpoint"] > 0 and periods[1]["time/checkpoint"] == 0  # saved after step 2
+    for p in periods:
+        named = sum(p[f"time/{phase}"] for phase in PHASES[:-1])
+        assert named + p["time/other"] == pytest.approx(p["time/step"])
+        assert p["time/other"] < 0.05 * p["time/step"], p  # the named phases hold nearly all of it
+        assert p["time/forward_backward"] > 0 and p["time/optimizer"] > 0 and p["time/data"] > 0
+        assert p["tokens/trained_per_s"] > 0
+    for p in (periods[0], periods[2]):
+        assert p["time/generation"] > 0 and p["time/logprobs"] > 0 and p["tokens/generated_per_s"] > 0
+    logged = [entry for entry in trainer.state.log_history if "time/step" in entry]  # what metrics.jsonl gets
+    assert [entry["time/reward"] for entry in logged] == [p["time/reward"] for p in periods]
+    assert "train_runtime" in trainer.state.log_history[-1] and "time/step" not in trainer.state.log_history[-1]

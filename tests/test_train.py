@@ -98,6 +98,27 @@ def test_grpo_follows_the_curriculum(run):
     assert [r["step"] for r in sft] == [1, 2, 3]
 
 
+def test_every_logged_step_says_where_its_time_went(run):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from rewardmap.train.timing import PHASES
+
+    lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    for phase in ("sft", "grpo"):
+        rows = [r for r in lines if r["phase"] == phase and "loss" in r]
+        assert rows and all(f"time/{p}" in r for r in rows for p in PHASES), phase
+        for r in rows:
+            assert sum(r[f"time/{p}"] for p in PHASES) == pytest.approx(r["time/step"])
+            assert r["time/forward_backward"] > 0 and r["tokens/trained_per_s"] > 0
+    grpo = [r for r in lines if r["phase"] == "grpo" and "time/step" in r]
+    assert sum(r["time/generation"] for r in grpo) > 0 and sum(r["time/reward"] for r in grpo) > 0
+    events = EventAccumulator(str(next((run / "tensorboard" / "grpo").rglob("events.out.tfevents.*")))).Reload()
+    assert {"train/time/generation", "train/time/step"} <= set(events.Tags()["scalars"])
+    report = (run / "report.md").read_text()
+    assert "## Where a step's time goes" in report and "| grpo |" in report and "| sft |" in report
+    assert (run / "plots" / "grpo_time.png").is_file() and (run / "plots" / "sft_time.png").is_file()
+
+
 def test_merge_writes_a_model_that_reloads_with_the_same_logits(run, tmp_path):
     diff = merge_model(run, tmp_path / "merged")
     assert diff <= 1e-5

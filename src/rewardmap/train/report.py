@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from ..fileio import write_text_atomic  # noqa: E402
+from .timing import PHASES  # noqa: E402
 from .tracking import read_metrics  # noqa: E402
 
 _COLORS = plt.get_cmap("tab10").colors
@@ -76,6 +77,16 @@ def write_report(run: str | Path) -> Path:
     if sft:
         _line_plot([r["step"] for r in sft], [r["loss"] for r in sft], "SFT loss", plots / "sft_loss.png")
         lines += ["## SFT warm-up", "", "![SFT loss](plots/sft_loss.png)", ""]
+    timed = {phase: [r for r in rows if r.get("phase") == phase and "time/step" in r] for phase in ("sft", "grpo")}
+    if any(timed.values()):
+        lines += ["## Where a step's time goes", "",
+                  "Seconds per optimizer step in each phase, averaged over the logged steps (each log line holds "
+                  "the mean of the steps since the one before); *other* is what the phases do not cover.", "",
+                  *_timing_table(timed), ""]
+        for phase, rows_ in timed.items():
+            if rows_:
+                _timing_plot(rows_, plots / f"{phase}_time.png")
+                lines += [f"![{phase} step time per phase](plots/{phase}_time.png)", ""]
     path = run / "report.md"
     write_text_atomic(path, "\n".join(lines))
     return path
@@ -248,6 +259,41 @@ def _before_after_plot(columns: list[tuple[str, dict]], path: Path) -> None:
     ax.set_ylabel("held-out accuracy")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _timing_table(timed: dict[str, list[dict]]) -> list[str]:
+    phases = [p for p in PHASES if any(f"time/{p}" in r for rows in timed.values() for r in rows)]
+    extra = ("tokens/generated_per_s", "tokens/trained_per_s", "gpu/peak_memory_gib", "gpu/mfu")
+    shown = [k for k in extra if any(k in r for rows in timed.values() for r in rows)]
+    out = ["| phase | step | " + " | ".join(phases) + " | " + " | ".join(k.split("/")[1] for k in shown) + " |",
+           "|---|" + "---:|" * (1 + len(phases) + len(shown))]
+    for phase, rows in timed.items():
+        if rows:
+            mean = {k: sum(r.get(k, 0.0) for r in rows) / len(rows) for k in
+                    ("time/step", *(f"time/{p}" for p in phases), *shown)}
+            cells = [f"{mean['time/step']:.3f}"] + [f"{mean[f'time/{p}']:.3f}" for p in phases] + \
+                [f"{mean[k]:.3g}" for k in shown]
+            out.append(f"| {phase} | " + " | ".join(cells) + " |")
+    return out
+
+
+def _timing_plot(rows: list[dict], path: Path) -> None:
+    """Seconds per step in each phase, stacked, per logged step."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    steps = [r["step"] for r in rows]
+    bottom = [0.0] * len(rows)
+    for i, phase in enumerate(PHASES):
+        values = [max(r.get(f"time/{phase}", 0.0), 0.0) for r in rows]
+        if any(values):
+            ax.bar(steps, values, bottom=bottom, color=_COLORS[i % len(_COLORS)], label=phase, width=0.8)
+            bottom = [b + v for b, v in zip(bottom, values)]
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("seconds per step")
+    ax.legend(fontsize=7, ncol=2)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

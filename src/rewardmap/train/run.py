@@ -24,6 +24,7 @@ from rich.console import Console
 from ..errors import InputError
 from ..fileio import follow_umask, write_text_atomic
 from .recipe import Recipe, grpo_config_kwargs, load_recipe, runs_on_cpu, sft_config_kwargs
+from .timing import StepTiming
 from .tracking import CheckpointModes, MetricsLog, RewardTracker, read_metrics
 
 
@@ -243,6 +244,7 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
 def _attach(trainer, log: MetricsLog, progress, phase: str, run: Path) -> None:
     from .progress import quiet_trainer
 
+    StepTiming().attach(trainer)  # before the log callback: each log event carries the step's phase times
     trainer.add_callback(log)
     trainer.add_callback(CheckpointModes())
     quiet_trainer(trainer, progress)
