@@ -426,3 +426,30 @@ def test_a_bad_recipe_is_refused_before_the_training_libraries_load():
               "print(result.exit_code, 'transformers' in sys.modules, 'torch' in sys.modules)\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=ENV)
     assert result.stdout.split() == ["2", "False", "False"], result.stdout + result.stderr
+
+
+def test_speed_levers_reach_trl(tmp_path, monkeypatch):
+    import importlib.util
+
+    import trl
+
+    from rewardmap.curriculum import trl_chunking
+
+    recipe = load_recipe("tiny", ["grpo.steps_per_rollout_batch=2", "grpo.cache_implementation=static",
+                                  "grpo.compile_generation=true"])
+    grpo, g = trl.GRPOConfig(**grpo_config_kwargs(recipe, tmp_path)), recipe.grpo
+    assert grpo.generation_batch_size == 2 * g.prompts_per_step * g.num_generations  # two steps' rollouts at once
+    assert grpo.steps_per_generation == 2 * grpo.gradient_accumulation_steps
+    assert trl_chunking(grpo) == (2 * g.prompts_per_step, 2)  # the curriculum plans two steps per rollout batch
+    assert grpo.cache_implementation == "static" and grpo.use_liger_kernel is False
+    with pytest.raises(InputError, match="field 'grpo.compile_generation': needs grpo.cache_implementation static"):
+        load_recipe("tiny", ["grpo.compile_generation=true"])
+    with pytest.raises(InputError, match="field 'grpo.cache_implementation': 'dynamic' is not one of"):
+        load_recipe("tiny", ["grpo.cache_implementation=dynamic"])
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "liger_kernel" else real(name, *a))
+    with pytest.raises(InputError, match=r"field 'grpo.use_liger_kernel': liger-kernel is not installed \(pip install "):
+        load_recipe("tiny", ["grpo.use_liger_kernel=true"])
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "liger_kernel" else real(name, *a))
+    liger = load_recipe("tiny", ["grpo.use_liger_kernel=true"])
+    assert trl.GRPOConfig(**grpo_config_kwargs(liger, tmp_path)).use_liger_kernel is True

@@ -325,3 +325,37 @@ def test_step_timing_puts_each_phase_where_it_happens(tiny, data, tmp_path):
     logged = [entry for entry in trainer.state.log_history if "time/step" in entry]  # what metrics.jsonl gets
     assert [entry["time/reward"] for entry in logged] == [p["time/reward"] for p in periods]
     assert "train_runtime" in trainer.state.log_history[-1] and "time/step" not in trainer.state.log_history[-1]
+
+
+def test_generation_levers_reach_the_trainer(tiny, data, tmp_path):
+    """Two optimizer steps from one rollout batch (one generate call), on a static KV cache,
+    with compiled decoding allowed: as `grpo.steps_per_rollout_batch`, `cache_implementation`
+    and `compile_generation` set them."""
+    from datasets import Dataset
+    from trl import GRPOConfig, GRPOTrainer
+
+    from rewardmap.train.recipe import grpo_config_kwargs, load_recipe
+    from rewardmap.train.run import configure_generation
+    from rewardmap.train.timing import StepTiming
+
+    model, processor = copy.deepcopy(tiny[0]), tiny[1]
+    records, _, root = data
+    rows = [{"prompt": [{"role": "user", "content": r["question"]}],
+             "image": Image.open(root / r["figure"]).convert("RGB")} for r in records[:8]]
+    recipe = load_recipe("tiny", ["grpo.prompts_per_step=2", "grpo.num_generations=2", "grpo.per_device_batch_size=2",
+                                  "grpo.steps_per_rollout_batch=2", "grpo.cache_implementation=static",
+                                  "grpo.compile_generation=true", "grpo.max_completion_length=6", "grpo.max_steps=2",
+                                  "grpo.beta=0", "grpo.save_steps=0", "grpo.report_to=none"])
+    args = GRPOConfig(**grpo_config_kwargs(recipe, tmp_path / "grpo"), disable_tqdm=True)
+    trainer = GRPOTrainer(model=model, reward_funcs=lambda completions, **kw: [1.0] * len(completions), args=args,
+                          train_dataset=Dataset.from_list(rows), processing_class=processor)
+    configure_generation(trainer, recipe.grpo)
+    calls = []
+    generate = trainer.model.generate
+    trainer.model.generate = lambda *a, **kw: calls.append(kw["generation_config"]) or generate(*a, **kw)
+    timing = StepTiming().attach(trainer)
+    trainer.train()
+
+    assert trainer.state.global_step == 2 and len(calls) == 1  # both steps' 8 rollouts in one call
+    assert calls[0].cache_implementation == "static" and calls[0].disable_compile is False
+    assert timing.periods[0]["time/generation"] > 0 and timing.periods[1]["time/generation"] == 0

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import importlib.util
 import math
 import os
 import typing
@@ -244,7 +245,24 @@ class GRPOArgs:
     num_iterations: int = setting(1, "Updates per rollout batch (PPO epochs).", min=1)
     mask_truncated_completions: bool = setting(False, "Leave out of the loss rollouts that hit the length limit.")
     bf16: bool | None = setting(None, "bf16 mixed precision; empty: on a GPU yes, on a CPU no.")
-    gradient_checkpointing: bool = setting(True, "Recompute activations in the backward pass (less memory).")
+    gradient_checkpointing: bool = setting(True, "Recompute activations in the backward pass: less memory, about "
+                                           "a third more compute per backward pass; off lets per_device_batch_size "
+                                           "grow only where memory allows.")
+    steps_per_rollout_batch: int = setting(1, "Optimizer steps whose rollouts are generated together (TRL's "
+                                           "generation_batch_size is this x prompts_per_step x num_generations): "
+                                           "fewer, larger generate calls, independent of the micro-batch; above 1, "
+                                           "later steps learn from rollouts of a slightly older policy (the PPO "
+                                           "clip corrects for it).", min=1)
+    cache_implementation: str | None = setting(None, "KV cache of transformers' generation: empty: dynamic; "
+                                               "static: allocated once at its full length (what compiled decoding "
+                                               "needs).", choices=("static", "offloaded", "offloaded_static"))
+    compile_generation: bool = setting(False, "Let transformers compile the decoding step (with "
+                                       "cache_implementation: static, on a GPU; TRL switches it off by default). "
+                                       "The first steps pay the compilation.")
+    use_liger_kernel: bool = setting(False, "Liger's Triton kernels (RMSNorm, RoPE, SwiGLU) in the policy: less "
+                                     "memory and time per forward pass; needs a GPU and pip install "
+                                     "rewardmap[liger]. The 152k-vocabulary logits are never materialised whole "
+                                     "either way: TRL computes log-probabilities through a chunked, fused LM head.")
     use_vllm: bool = setting(False, "Generate rollouts with vLLM (pip install rewardmap[vllm]).")
     vllm_mode: str = setting("colocate", "colocate: vLLM inside each training process; server: a separate "
                              "`trl vllm-serve` (see recipes/README.md).", choices=("colocate", "server"))
@@ -651,6 +669,12 @@ def _validate(recipe: Recipe, label: str) -> None:
         raise InputError(f"{where(label, field='grpo.per_device_batch_size')}: {grpo.per_device_batch_size} does "
                          f"not divide the {grpo.prompts_per_step * grpo.num_generations} completions of a step "
                          "(prompts_per_step x num_generations)")
+    if grpo.compile_generation and grpo.cache_implementation not in ("static", "offloaded_static"):
+        raise InputError(f"{where(label, field='grpo.compile_generation')}: needs grpo.cache_implementation static "
+                         "(transformers compiles decoding only over a static cache)")
+    if grpo.use_liger_kernel and importlib.util.find_spec("liger_kernel") is None:
+        raise InputError(f"{where(label, field='grpo.use_liger_kernel')}: liger-kernel is not installed (pip "
+                         "install rewardmap[liger])")
     if recipe.sft.balance_lengths and recipe.sft.per_device_batch_size >= recipe.sft.batch_size:
         raise InputError(f"{where(label, field='sft.balance_lengths')}: needs per_device_batch_size below "
                          f"batch_size ({recipe.sft.per_device_batch_size} >= {recipe.sft.batch_size}): the questions "
@@ -774,8 +798,10 @@ def grpo_config_kwargs(recipe: Recipe, output_dir: str | os.PathLike, *, num_pro
         "epsilon": g.epsilon, "epsilon_high": g.epsilon_high, "entropy_coef": g.entropy_coef,
         "num_iterations": g.num_iterations, "mask_truncated_completions": g.mask_truncated_completions,
         "log_completions": g.log_completions, "remove_unused_columns": False,
-        "use_vllm": g.use_vllm,
+        "use_vllm": g.use_vllm, "cache_implementation": g.cache_implementation,
+        "use_liger_kernel": g.use_liger_kernel,
     })
+    kwargs["steps_per_generation"] *= g.steps_per_rollout_batch
     if g.use_vllm:
         kwargs.update({"vllm_mode": g.vllm_mode, "vllm_enable_sleep_mode": g.vllm_enable_sleep_mode})
         if g.vllm_mode == "colocate":

@@ -229,6 +229,7 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
     os.environ["TENSORBOARD_LOGGING_DIR"] = str(run / "tensorboard" / "grpo")
     trainer = GRPOTrainer(model=model, reward_funcs=reward, args=config, train_dataset=dataset,
                           processing_class=processor, peft_config=_lora(recipe.model.lora))
+    configure_generation(trainer, recipe.grpo)
     _attach(trainer, MetricsLog(run / "metrics.jsonl", "grpo", stage_of, tracker),
             RichProgress("grpo", stage_of, console), "grpo", run)
     _train(trainer, folder)
@@ -239,6 +240,13 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
         _save_final(model, processor, final)
     state.wait_for_everyone()
     return model, processor
+
+
+def configure_generation(trainer, grpo) -> None:
+    """Settings of the trainer's transformers generation that GRPOConfig does not take: TRL
+    builds its GenerationConfig with compilation off (vLLM generation has no such config)."""
+    if getattr(trainer, "generation_config", None) is not None:
+        trainer.generation_config.disable_compile = not grpo.compile_generation
 
 
 def _attach(trainer, log: MetricsLog, progress, phase: str, run: Path) -> None:
