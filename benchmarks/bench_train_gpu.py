@@ -1,4 +1,4 @@
-"""One RewardMap GRPO step of a Qwen2.5-VL-7B-sized model on a GPU: tokens/s and peak memory.
+"""One RewardMap GRPO step of a Qwen2.5-VL-7B-sized model on a GPU: where its time goes.
 
 The model has Qwen2.5-VL-7B-Instruct's architecture (or 3B's) with random weights built
 from its config in bf16 (no download); the tokenizer is trained on the spot, so sampled ids
@@ -6,9 +6,14 @@ beyond it decode to nothing, and every completion runs to `--max-completion`. Pr
 synthetic map questions (Plus and routes) with maps of `--image-size` pixels. The step is
 TRL's GRPOTrainer with the paper's settings (8 rollouts, 16 prompts per step, KL 1e-3 with
 a reference model, entropy 1e-3, clip 0.2, bf16, activation checkpointing) and the
-RewardMap reward. Step 1 warms up; the table reports the later steps.
+RewardMap reward. Each step's time per phase (`rewardmap.train.timing`: generation, reward,
+log-probs, forward and backward, optimizer, ...), tokens/s, peak memory and MFU are printed;
+step 1 warms up. The recipe's speed levers are flags, off by default, so one run measures
+the step before a lever and another after it.
 
     python benchmarks/bench_train_gpu.py [--size 7b] [--steps 2] [--max-completion 256] [--use-vllm]
+        [--steps-per-rollout-batch 2] [--static-cache] [--compile-generation] [--liger]
+        [--per-device-batch 8] [--no-checkpointing] [--image-size 784]
 """
 
 from __future__ import annotations
@@ -67,38 +72,6 @@ def build(size: str, texts: list[str], image_size: int):
     return model, processor
 
 
-class StepTimer:
-    """Wall time and GPU peak memory per optimizer step, with TRL's logged token counts."""
-
-    def __init__(self):
-        from transformers import TrainerCallback
-
-        timer = self
-
-        class Callback(TrainerCallback):
-            def on_step_begin(self, args, state, control, **kwargs):
-                if CUDA:
-                    torch.cuda.synchronize()
-                    torch.cuda.reset_peak_memory_stats()
-                timer.start = time.perf_counter()
-
-            def on_step_end(self, args, state, control, **kwargs):
-                if CUDA:
-                    torch.cuda.synchronize()
-                timer.steps.append({"step": state.global_step, "seconds": time.perf_counter() - timer.start,
-                                    "peak_gib": torch.cuda.max_memory_allocated() / 2**30 if CUDA else None})
-                print("step done:", json.dumps(timer.steps[-1]), flush=True)  # kept if a later step fails
-
-            def on_log(self, args, state, control, logs=None, **kwargs):
-                if logs and "num_tokens" in logs:
-                    timer.logs.append({"step": state.global_step, **logs})
-
-        self.callback = Callback()
-        self.steps: list[dict] = []
-        self.logs: list[dict] = []
-        self.start = 0.0
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=SIZES, default="7b")
@@ -109,6 +82,12 @@ def main() -> None:
     parser.add_argument("--max-completion", type=int, default=256)
     parser.add_argument("--image-size", type=int, default=1008, help="pixels per side after resizing (x28)")
     parser.add_argument("--use-vllm", action="store_true")
+    # the speed levers of the recipe's grpo section, off by default (the "before" configuration)
+    parser.add_argument("--steps-per-rollout-batch", type=int, default=1, help="grpo.steps_per_rollout_batch")
+    parser.add_argument("--static-cache", action="store_true", help="grpo.cache_implementation: static")
+    parser.add_argument("--compile-generation", action="store_true", help="grpo.compile_generation (static cache)")
+    parser.add_argument("--liger", action="store_true", help="grpo.use_liger_kernel (pip install liger-kernel)")
+    parser.add_argument("--no-checkpointing", action="store_true", help="grpo.gradient_checkpointing: false")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
@@ -121,11 +100,12 @@ def main() -> None:
     from rewardmap.rewards.adapters import make_trl_reward
     from rewardmap.datasets.records import load_records
     from rewardmap.train.data import grpo_rows, target_text
+    from rewardmap.train.timing import PHASES, StepTiming
 
     tmp = Path(tempfile.mkdtemp())
     synth_dataset(tmp / "data", cities=4, seed=0, size=1024, per_city=args.prompts)
     records = load_records(tmp / "data")
-    rows = grpo_rows(records[: args.prompts * args.steps])
+    rows = grpo_rows(records[: args.prompts * args.steps * args.steps_per_rollout_batch])
     t0 = time.perf_counter()
     model, processor = build(args.size, [r["question"] for r in records] + [target_text(r) for r in records],
                              args.image_size)
@@ -135,32 +115,35 @@ def main() -> None:
     completions = args.prompts * args.generations
     accumulation = completions // args.per_device_batch
     config = GRPOConfig(
-        output_dir=str(tmp / "out"), bf16=CUDA, use_cpu=not CUDA, activation_checkpointing=CUDA, learning_rate=1e-6,
+        output_dir=str(tmp / "out"), bf16=CUDA, use_cpu=not CUDA, activation_checkpointing=CUDA and not args.no_checkpointing,
+        learning_rate=1e-6, cache_implementation="static" if args.static_cache or args.compile_generation else None,
+        use_liger_kernel=args.liger,
         lr_scheduler_type="constant", weight_decay=0.01, max_grad_norm=1.0, beta=1e-3, use_bias_correction_kl=False,
         epsilon=0.2, entropy_coef=1e-3, loss_type="dapo", scale_rewards="group", temperature=1.0,
         num_generations=args.generations, per_device_train_batch_size=args.per_device_batch,
-        gradient_accumulation_steps=accumulation, steps_per_generation=accumulation,
+        gradient_accumulation_steps=accumulation, steps_per_generation=accumulation * args.steps_per_rollout_batch,
         max_completion_length=args.max_completion, max_steps=args.steps, shuffle_dataset=False, logging_steps=1,
         save_strategy="no", report_to="none", disable_tqdm=True, remove_unused_columns=False,
         use_vllm=args.use_vllm, **({"vllm_mode": "colocate", "vllm_gpu_memory_utilization": 0.3}
                                    if args.use_vllm else {}))
     dataset = Dataset.from_list(rows).cast_column("image", Image())
-    timer = StepTimer()
     trainer = GRPOTrainer(model=model, reward_funcs=make_trl_reward(RewardConfig()), args=config,
-                          train_dataset=dataset, processing_class=processor, callbacks=[timer.callback])
+                          train_dataset=dataset, processing_class=processor)
+    trainer.generation_config.disable_compile = not args.compile_generation  # as `rewardmap train` sets it
+    timing = StepTiming().attach(trainer)
     trainer.train()
-    gpu = torch.cuda.get_device_name() if CUDA else "cpu"
-    results = {"gpu": gpu, "size": args.size, "build_seconds": build_s, "prompts": args.prompts,
-               "generations": args.generations, "max_completion": args.max_completion,
-               "image_tokens": (args.image_size // 28) ** 2, "use_vllm": args.use_vllm, "steps": []}
-    previous = 0.0
-    for step, log in zip(timer.steps, timer.logs):
-        tokens = log["num_tokens"] - previous  # TRL counts prompt + completion tokens, cumulatively
-        previous = log["num_tokens"]
-        generated = log.get("completions/mean_length", 0) * completions
-        results["steps"].append({**step, "tokens": tokens, "tokens_per_s": tokens / step["seconds"],
-                                 "generated_tokens": generated, "generated_per_s": generated / step["seconds"]})
+    levers = {k: getattr(args, k) for k in ("steps_per_rollout_batch", "static_cache", "compile_generation", "liger",
+                                            "no_checkpointing", "per_device_batch", "image_size")}
+    results = {"gpu": torch.cuda.get_device_name() if CUDA else "cpu", "size": args.size, "build_seconds": build_s,
+               "prompts": args.prompts, "generations": args.generations, "max_completion": args.max_completion,
+               "image_tokens": (args.image_size // 28) ** 2, "use_vllm": args.use_vllm, "levers": levers,
+               "steps": timing.periods}
     print(json.dumps(results, indent=1))
+    print("seconds per phase, step by step (step 1 warms up):")
+    print("step " + " ".join(f"{p:>9.9}" for p in ("total", *PHASES)) + "  gen tok/s  MFU")
+    for p in timing.periods:
+        print(f"{p['step']:>4} " + " ".join(f"{p[k]:9.2f}" for k in ("time/step", *(f"time/{q}" for q in PHASES)))
+              + f"  {p['tokens/generated_per_s']:9.0f}  {p.get('gpu/mfu', 0):.3f}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 
