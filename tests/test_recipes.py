@@ -453,3 +453,27 @@ def test_speed_levers_reach_trl(tmp_path, monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "liger_kernel" else real(name, *a))
     liger = load_recipe("tiny", ["grpo.use_liger_kernel=true"])
     assert trl.GRPOConfig(**grpo_config_kwargs(liger, tmp_path)).use_liger_kernel is True
+    # the micro-batch and activation checkpointing
+    for micro, checkpointing in ((2, True), (4, False)):
+        other = load_recipe("tiny", [f"grpo.per_device_batch_size={micro}", f"grpo.gradient_checkpointing={checkpointing}"])
+        config = trl.GRPOConfig(**grpo_config_kwargs(other, tmp_path))
+        assert config.per_device_train_batch_size == micro and config.activation_checkpointing is checkpointing
+        assert micro * config.gradient_accumulation_steps == other.grpo.prompts_per_step * other.grpo.num_generations
+
+
+def test_max_pixels_reaches_the_processor(tmp_path):
+    """`model.max_pixels` bounds the image the processor makes of a map, so its vision tokens."""
+    from PIL import Image
+
+    from rewardmap.model import tiny
+    from rewardmap.train.policy import load_pretrained
+
+    model, processor = tiny.build_tiny_model(["a map question", "an answer"], tiny.TinyModelConfig(image_size=112))
+    tiny.save_tiny(model, processor, tmp_path / "m")
+    image = Image.new("RGB", (448, 448), "white")
+    tokens = {}
+    for pixels in (None, 56 * 56):
+        recipe = load_recipe("tiny", [] if pixels is None else [f"model.max_pixels={pixels}"])
+        _, loaded = load_pretrained(tmp_path / "m", recipe)
+        tokens[pixels] = int(loaded.image_processor(images=[image])["image_grid_thw"].prod())
+    assert tokens[56 * 56] < tokens[None]
