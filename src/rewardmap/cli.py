@@ -60,7 +60,7 @@ def _progress(label: str, total: int):
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(label, total=total)
-        yield lambda n=1: bar.advance(task, n)
+        yield lambda n=1, total=None: bar.update(task, advance=n, total=total)  # total: when known only later
 
 
 def _is_local_path(name: str) -> bool:
@@ -189,6 +189,30 @@ def data_import(
         summary = import_dataset(src, out_dir, split=split, strict=strict, overwrite=overwrite,
                                  search_dirs=search_dir, progress=err.is_terminal)
     _print_import(summary)
+
+
+@data_app.command("export")
+def data_export(
+    folder: Path = typer.Argument(..., help="Dataset folder holding questions.jsonl."),
+    fmt: str = typer.Option(..., "--format", help="hf: a datasets folder (save_to_disk), the map as an Image "
+                            "feature; verl: a parquet file of verl's RL columns; sft: chat JSON lines and maps for "
+                            "LLaMA-Factory and TRL; vlmevalkit: a TSV of VLMEvalKit's ReasonMap-Plus layout."),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write (a folder for hf and sft, a file otherwise)."),
+    split: Optional[str] = typer.Option(None, "--split", help="Only records of this split (when they name one); "
+                                        "the split's name in the output (default: train)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
+):
+    """Write a dataset in the form another trainer or evaluator reads: the released RewardMap
+    trainer (hf), verl, LLaMA-Factory / TRL SFT, or VLMEvalKit. Maps are read one at a time."""
+    from .datasets.export import FORMATS, export_dataset
+
+    with _errors():
+        check_choice("--format", fmt, tuple(FORMATS))
+        with _progress(f"export {fmt}", None) as advance:
+            summary = export_dataset(folder, fmt, out, split=split, overwrite=overwrite,
+                                     on_record=lambda done, total: advance(1, total))
+    left = "".join(f"; left out: {n} {why}" for why, n in summary.left_out.items())
+    err.print(f"{summary.records} records, {summary.maps} maps -> {summary.out}{left}", highlight=False)
 
 
 @data_app.command("download")

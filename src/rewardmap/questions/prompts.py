@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .kinds import ROUTE_TYPE
+
 LETTERS = "ABCD"
 
 _BOXED_LETTER = "Put the letter of the correct option (A, B, C or D) in \\boxed{}."
@@ -63,3 +65,19 @@ def route_answer(sections: Sequence[dict], long: str | None = None) -> str:
             lines.append(f"Via Stops: {', '.join(s['via_stops'])}")
         blocks.append("\n".join(lines))
     return "\n--\n".join(blocks)
+
+
+def target_text(record: dict) -> str:
+    """The answer in exactly the form the question asks for.
+
+    >>> target_text({"type": "TorF1", "answer": 1}), target_text({"type": "Counting1", "answer": 2})
+    ('\\\\boxed{yes}', '\\\\boxed{C}')
+    """
+    qtype, answer = record["type"], record["answer"]
+    if qtype == ROUTE_TYPE:
+        return answer
+    if qtype.startswith("TorF"):
+        return "\\boxed{" + ("yes" if answer else "no") + "}"
+    if qtype == "Counting1":
+        return "\\boxed{" + LETTERS[answer] + "}"
+    return "\\boxed{" + str(answer) + "}"

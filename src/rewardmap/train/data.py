@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from ..errors import InputError
 from ..questions.kinds import ROUTE_TYPE
-from ..questions.prompts import LETTERS
+from ..questions.prompts import target_text  # noqa: F401  (where training reads it)
 
 REWARD_COLUMNS = ("type", "answer", "station_1", "station_2", "difficulty_city", "question_transfer_count", "json")
 
@@ -57,22 +57,6 @@ def mix_per_type(records: Sequence[dict], per_type: dict[str, int], seed: int | 
     copies = [keep.get(i, 1) for i in range(len(records))]
     return [r if round_ == 0 else {**r, "id": f"{r.get('id')}#{round_ + 1}"}
             for round_ in range(max(copies, default=0)) for r, c in zip(records, copies) if c > round_]
-
-
-def target_text(record: dict) -> str:
-    """The answer in exactly the form the question asks for.
-
-    >>> target_text({"type": "TorF1", "answer": 1}), target_text({"type": "Counting1", "answer": 2})
-    ('\\\\boxed{yes}', '\\\\boxed{C}')
-    """
-    qtype, answer = record["type"], record["answer"]
-    if qtype == ROUTE_TYPE:
-        return answer
-    if qtype.startswith("TorF"):
-        return "\\boxed{" + ("yes" if answer else "no") + "}"
-    if qtype == "Counting1":
-        return "\\boxed{" + LETTERS[answer] + "}"
-    return "\\boxed{" + str(answer) + "}"
 
 
 def prompt_messages(record: dict) -> list[dict]:
