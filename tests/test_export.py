@@ -9,7 +9,7 @@ import tracemalloc
 import pytest
 
 from commands import rewardmap
-from rewardmap.datasets.export import VLMEVALKIT_COLUMNS, export_dataset
+from rewardmap.datasets.export import VLMEVALKIT_COLUMNS, export_dataset, for_trl
 from rewardmap.datasets.importer import import_dataset
 from rewardmap.datasets.records import load_records
 from rewardmap.datasets.synthetic import synth_dataset
@@ -85,6 +85,14 @@ def test_sft_lines_are_llama_factory_sharegpt_with_maps_beside_them(ds, tmp_path
         assert (tmp_path / "sft" / line["images"][0]).read_bytes() == maps[record["id"]]
     loaded = datasets.load_dataset("json", data_files=str(tmp_path / "sft" / "train.jsonl"), split="train")
     assert loaded.column_names[:2] == ["messages", "images"]
+    # TRL's SFTTrainer: the marker dropped, TRL places the (decoded) map before the question itself
+    from trl.data_utils import prepare_multimodal_messages
+
+    trl_rows = loaded.map(lambda row: for_trl(row, tmp_path / "sft")).cast_column(
+        "images", datasets.Sequence(datasets.Image()))
+    row = trl_rows[0]
+    user = prepare_multimodal_messages(row["messages"], row["images"])[0]
+    assert [p["type"] for p in user["content"]] == ["image", "text"] and user["content"][1]["text"] == records[0]["question"]
 
 
 def test_vlmevalkit_tsv_stores_each_map_once_and_leaves_routes_out(ds, tmp_path):

@@ -11,7 +11,8 @@
 - `sft`: chat JSON lines (`messages`: the question, then the answer in exactly the requested
   form; `images`: the map's path) with the maps copied beside them and a `dataset_info.json`,
   as LLaMA-Factory reads ShareGPT-style multimodal data (`<image>` marks the map in the user
-  turn; TRL's SFTTrainer reads the same `messages` and `images` columns).
+  turn). TRL's SFTTrainer reads the same `messages` and `images` columns once the marker is
+  dropped (it places the image itself): `for_trl` below.
 - `vlmevalkit`: a TSV in the layout of VLMEvalKit's ReasonMap-Plus dataset (`index`, `image`
   as base64, `question`, `answer`, `type`, `difficulty_city`, ...); a map is stored once and
   later rows name the row that holds it, as VLMEvalKit allows. VLMEvalKit (0.2rc1) scores
@@ -230,3 +231,12 @@ def _vlmevalkit(records, out, split, overwrite, reader, summary, on_record) -> N
                              record["id"]])
             on_record(i + 1, len(plus))
     summary.records, summary.maps = len(plus), len(first)
+
+
+def for_trl(row: dict, root: str | os.PathLike = ".") -> dict:
+    """A line of the sft export as TRL's SFTTrainer reads it: no `<image>` marker in the text
+    (TRL puts the image before the user's text itself), map paths made relative to ROOT (the
+    export folder) absolute."""
+    messages = [{**m, "content": m["content"].replace("<image>", "", 1) if m["role"] == "user" else m["content"]}
+                for m in row["messages"]]
+    return {"messages": messages, "images": [str(Path(root) / p) for p in row["images"]]}
