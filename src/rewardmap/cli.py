@@ -9,15 +9,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rich.markup import escape
-from rich.table import Table
 
 from . import __version__
 from .errors import InputError, check_choice
@@ -57,6 +49,8 @@ def _errors():
 
 @contextmanager
 def _progress(label: str, total: int):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(label, total=total)
@@ -84,6 +78,8 @@ def _workers(workers: int) -> int:
 
 
 def _print_summary(summary, what: str) -> None:
+    from rich.table import Table
+
     out.print(f"{what} {summary.records} questions from {summary.cities} cities in {summary.out}")
     table = Table()
     table.add_column("type")
@@ -290,6 +286,8 @@ def score(
         else:
             sys.stdout.buffer.write(lines)
             sys.stdout.flush()
+    from rich.table import Table
+
     table = Table(title=f"{variant} reward, {mode}")
     for col in ("type", "count", "mean reward", "accuracy"):
         table.add_column(col, justify="right" if col != "type" else "left")
