@@ -251,6 +251,13 @@ def data_check(folder: Path = typer.Argument(..., help="Dataset folder holding q
     by_field = ", ".join(f"{f} {n}" for f, n in report.problems_by_field().most_common())
     status = "[green]ok[/green]" if report.ok else f"[red]{len(report.problems)} problems[/red] ({by_field})"
     err.print(f"checked {report.records} records ({types}): {status}")
+    if report.labels:  # synthetic maps: legibility, reported beside the answers (they stay right)
+        bad = {rel: found for rel, found in report.labels.items() if found}
+        for rel, found in bad.items():
+            shown_ = "; ".join(f"{s}: {p}" for s, p in found[:3]) + ("; ..." if len(found) > 3 else "")
+            out.print(f"{rel}: {len(found)} label problems: {shown_}", highlight=False, soft_wrap=True, markup=False)
+        err.print(f"labels of {len(report.labels)} synthetic maps: {sum(map(len, bad.values()))} problems on "
+                  f"{len(bad)} maps (a line through a label, labels overlapping, a label nearer another station)")
     raise typer.Exit(0 if report.ok else 1)
 
 

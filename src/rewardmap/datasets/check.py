@@ -36,6 +36,8 @@ class CheckReport:
     records: int = 0
     problems: list[Problem] = field(default_factory=list)
     per_type: Counter = field(default_factory=Counter)
+    # synthetic maps (those with a positions file naming their labels): map -> label problems
+    labels: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -127,7 +129,40 @@ def check_dataset(folder: str | Path) -> CheckReport:
             report.problems.append(Problem(questions, lineno, fieldname, message))
     if not report.records:
         raise InputError(f"{questions}: no records")
+    for rel, problem in checker.images.items():
+        if problem is None:
+            found = _label_problems(root, rel)
+            if found is not None:
+                report.labels[rel] = found
     return report
+
+
+def _label_problems(root: Path, rel: str) -> list[tuple[str, str]] | None:
+    """The label problems of a synthetic map (`synth.legibility`), None for a map without a
+    positions file that names its labels (a real or imported map)."""
+    import json
+
+    from PIL import Image
+
+    from ..synth.legibility import label_problems
+
+    rel_path = Path(rel)
+    if len(rel_path.parts) < 3 or rel_path.parts[0] != "maps":
+        return None
+    positions = root / "positions" / Path(*rel_path.parts[1:]).with_suffix(".json")
+    try:
+        data = json.loads(positions.read_text(encoding="utf-8"))
+        labels, stations = data["labels"], data["stations"]
+        boxes = {s: tuple(int(v) for v in box) for s, box in labels.items()}
+        centres = {s: tuple(xy) for s, xy in stations.items()}
+        reserved = [tuple(int(v) for v in box) for box in data.get("reserved", [])]
+        colours = list(data["lines"].values())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # no usable positions file: nothing to check the labels against
+    if set(boxes) - set(centres):
+        return [(s, "has a label but no position") for s in sorted(set(boxes) - set(centres))]
+    with Image.open(root / rel) as image:
+        return label_problems(image, boxes, centres, colours, reserved)
 
 
 def _problems(r: dict, checker: _Checker, ids: dict, lineno: int):

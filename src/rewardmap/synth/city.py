@@ -95,14 +95,17 @@ def _transfers(net: Network) -> int:
     return sum(n > 1 for n in lines_at.values())
 
 
-def generate_city(seed: int, difficulty: str = "mixed", size: int = 1024) -> SynthCity:
-    """A deterministic synthetic city for `seed` whose map has the requested difficulty."""
+def generate_city(seed: int, difficulty: str = "mixed", size: int = 1024, layout: int = 0) -> SynthCity:
+    """A deterministic synthetic city for `seed` whose map has the requested difficulty;
+    `layout` above 0 lays the same city (name, style, level) out another way."""
     _check_args(seed, difficulty, size)
     rng = random.Random(seed)
     level = rng.choice(LEVELS) if difficulty == "mixed" else difficulty
     style = rng.choice(STYLES)
     name = city_name(rng, style)
     slug = f"{slugify(name)}_{seed:04d}" if difficulty == "mixed" else f"{slugify(name)}_{level}_{seed:04d}"
+    if layout:
+        rng.seed(f"{seed}/{layout}")
     grid = GRID_NODES[level]
     for attempt in range(200):
         kinds = _plan(rng, level, extra=attempt // 20)
@@ -169,7 +172,8 @@ def write_city(city: SynthCity, root: Path) -> CityFiles:
     files = CityFiles(root / "stations" / city.country / f"{city.slug}.json",
                       root / "maps" / city.country / f"{city.slug}.png",
                       root / "positions" / city.country / f"{city.slug}.json")
-    image, _ = render_palette(city)
+    image, labels = render_palette(city)
+    frame = map_frame(city.size, city.name, city.slug, list(city.lines))
     png = io.BytesIO()
     image.save(png, format="PNG", optimize=False, compress_level=1)
     write_json_atomic(files.station_file, station_file_mapping(city))
@@ -178,5 +182,7 @@ def write_city(city: SynthCity, root: Path) -> CityFiles:
         "size": city.size,
         "stations": {s: list(xy) for s, xy in city.positions.items()},
         "lines": dict(city.colors),
+        "labels": {s: list(box) for s, box in labels.items()},  # what `legibility.label_problems` checks
+        "reserved": [list(frame.title_box), list(frame.legend_box)],
     })
     return files

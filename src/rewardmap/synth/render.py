@@ -448,9 +448,9 @@ class _Labeller:
 
     def __init__(self, canvas: _Canvas, frame: Frame, geo: _Geometry):
         self.canvas, self.geo = canvas, geo
-        small = max(5, round(frame.label_px * 0.85))
-        self.fonts = {False: (glyph_font(frame.label_px), glyph_font(small)),
-                      True: (glyph_font(frame.label_px, True), glyph_font(small, True))}
+        sizes = dict.fromkeys((frame.label_px, max(5, round(frame.label_px * 0.85)),
+                               max(5, round(frame.label_px * 0.72))))
+        self.fonts = {bold: tuple(glyph_font(px, bold) for px in sizes) for bold in (False, True)}
         self.pad, self.space = max(1, frame.label_px // 6), frame.label_px // 3
         self.placed: dict[str, tuple] = {}  # station -> (box, direction, lines, font)
         self.bucket = max(16, frame.size // 16)  # stations by square of this side, for nearness tests
@@ -459,7 +459,7 @@ class _Labeller:
             self.stations_in[x // self.bucket, y // self.bucket].append((x, y, s))
         self.previous: dict[str, tuple[int, int]] = {}  # line -> side of its last label
 
-    def spots(self, station: str, reaches: tuple[float, ...] = (0.0, 0.6)):
+    def spots(self, station: str, reaches: tuple[float, ...] = (0.0, 0.35, 0.7)):
         """Candidate (box, direction, lines, font), best first: full size before wrapped
         before smaller, near before far (`reaches` in text heights beyond the station's
         clearance), centred before slid, across the line before along."""
@@ -475,7 +475,7 @@ class _Labeller:
             for lines in wraps:
                 w, h = block_size(lines, font)
                 for g in (gap + font.height * r for r in reaches):
-                    for slide in (0.0, 0.4, -0.4):
+                    for slide in (0.0, 0.4, -0.4, 0.75, -0.75):
                         for d in directions:
                             if not (slide and d[0] and d[1]):
                                 yield _candidate(x, y, d, g, w, h, slide), d, lines, font
@@ -511,7 +511,7 @@ class _Labeller:
                         return False
         return True
 
-    def _free_spot(self, station: str, strict: bool = True, reaches=(0.0, 0.6)):
+    def _free_spot(self, station: str, strict: bool = True, reaches=(0.0, 0.35, 0.7)):
         return next((spot for spot in self.spots(station, reaches)
                      if self.canvas.is_free(spot[0], self.pad, strict) and self._owned(spot[0], station)), None)
 
@@ -520,7 +520,7 @@ class _Labeller:
         if spot is None and self._repair(station):
             return
         if spot is None:  # further out, then across a line, rather than onto another label
-            spot = (self._free_spot(station, reaches=(1.6, 2.6))
+            spot = (self._free_spot(station, reaches=(1.1, 1.6, 2.2, 2.8))
                     or self._free_spot(station, strict=False, reaches=(0.0, 0.6, 1.6, 2.6)))
         if spot is None:
             box, *rest = min(self.spots(station), key=lambda sp: self.canvas.overlap(sp[0]))
