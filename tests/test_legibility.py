@@ -44,6 +44,7 @@ def test_data_check_counts_label_problems_of_synthetic_maps(tmp_path):
     assert positions and all({"labels", "reserved"} <= set(json.loads(p.read_text())) for p in positions)
     before = rewardmap("data", "check", data)
     counted = int(before.stderr.split("labels of 2 synthetic maps: ")[1].split(" problems")[0])
+    assert counted == 0  # data synth lays a city out until its labels fit
     # move one label onto the middle of a line's first segment
     info = json.loads(positions[0].read_text())
     station = next(iter(info["labels"]))
@@ -53,3 +54,27 @@ def test_data_check_counts_label_problems_of_synthetic_maps(tmp_path):
     after = rewardmap("data", "check", data)
     assert int(after.stderr.split("labels of 2 synthetic maps: ")[1].split(" problems")[0]) > counted
     assert f"{station}: " in after.stdout and "label problems" in after.stdout
+
+
+def test_a_leader_line_says_whose_label_it_is():
+    positions = {"A": (30, 50), "B": (100, 50)}
+    far = {"A": (70, 10, 110, 25)}  # nearer to B's station than to A's
+    assert label_problems(_map(), far, positions, [RED]) == [("A", "nearer to B than to its own station")]
+    assert label_problems(_map(), far, positions, [RED], leaders={"A": (36, 44, 72, 24)}) == []
+    assert label_problems(_map(), far, positions, [RED], leaders={"A": (90, 40, 72, 24)}) == [
+        ("A", "nearer to B than to its own station")]  # a leader that starts at B names B
+
+
+def test_hard_cities_are_laid_out_until_every_label_fits():
+    from rewardmap.synth.city import draw_city, generate_city
+    from rewardmap.synth.render import Crowded, render_palette
+
+    crowded = 0
+    for seed in range(6):
+        drawn = draw_city(seed, "hard", 1024)
+        assert drawn.problems == [] and drawn.city.slug == generate_city(seed, "hard", 1024).slug
+        try:
+            render_palette(generate_city(seed, "hard", 1024), strict=True)
+        except Crowded:
+            crowded += 1
+    assert crowded  # the first layout of some of them could not be labelled clear of lines

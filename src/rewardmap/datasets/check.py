@@ -157,12 +157,13 @@ def _label_problems(root: Path, rel: str) -> list[tuple[str, str]] | None:
         centres = {s: tuple(xy) for s, xy in stations.items()}
         reserved = [tuple(int(v) for v in box) for box in data.get("reserved", [])]
         colours = list(data["lines"].values())
+        leaders = {s: tuple(float(v) for v in line) for s, line in data.get("leaders", {}).items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # no usable positions file: nothing to check the labels against
     if set(boxes) - set(centres):
         return [(s, "has a label but no position") for s in sorted(set(boxes) - set(centres))]
     with Image.open(root / rel) as image:
-        return label_problems(image, boxes, centres, colours, reserved)
+        return label_problems(image, boxes, centres, colours, reserved, leaders)
 
 
 def _problems(r: dict, checker: _Checker, ids: dict, lineno: int):

@@ -26,10 +26,10 @@ def city_seeds(seed: int, cities: int) -> list[int]:
 
 def _one_city(city_seed: int, difficulty: str, size: int, out: Path, per_city: int,
               seed: int, types: tuple[str, ...]) -> tuple[CitySource, list[dict]]:
-    from ..synth import generate_city, write_city  # heavy imports stay in the workers
+    from ..synth.city import draw_city, write_city  # heavy imports stay in the workers
 
-    city = generate_city(city_seed, difficulty=difficulty, size=size)
-    files = write_city(city, out)
+    drawn = draw_city(city_seed, difficulty=difficulty, size=size)
+    files, city = write_city(drawn, out), drawn.city
     source = CitySource(files.station_file, files.map_file, city.country, city.slug)
     return source, city_records(source, per_city=per_city, seed=seed, types=types)
 

@@ -2,8 +2,9 @@
 
 `generate_city` draws everything from `random.Random(seed)`: naming style, plan (lines,
 loop, branches), layout and names, redrawing the plan until the city has the requested
-map difficulty. `write_city` writes the ReasonMap station file, the map PNG and a positions
-file, each atomically.
+map difficulty. `draw_city` lays the city out again (same name and level) until every label
+fits; `write_city` writes the ReasonMap station file, the map PNG and a positions file
+(station centres, label boxes and leader lines), each atomically.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from .names import (
     slugify,
     station_names,
 )
-from .render import render_palette
+from .legibility import label_problems
+from .render import Crowded, render_palette
 
 LEVELS = ("easy", "middle", "hard")
 DIFFICULTIES = LEVELS + ("mixed",)
@@ -36,6 +38,7 @@ MIN_SIZE, MAX_SIZE = 256, 8192
 TRANSFER_MARK = " (Transfer Station)"
 GRID_NODES = {"easy": 25, "middle": 25, "hard": 27}  # odd: waypoints sit on even nodes
 STATION_SPACING = 2  # stations 2-3 grid steps apart, closer only where lines meet
+MAX_LAYOUTS = 64  # layouts `draw_city` tries for one whose labels all fit
 
 
 @dataclass
@@ -166,13 +169,54 @@ def station_file_mapping(city: SynthCity) -> dict[str, list[str]]:
             for line, stations in city.lines.items()}
 
 
-def write_city(city: SynthCity, root: Path) -> CityFiles:
-    """Write stations/, maps/ and positions/ files under `root`/<kind>/synthetic/<slug>."""
+@dataclass
+class DrawnCity:
+    """A city, its map, each station's label box and leader line, and what is left of label
+    problems (`synth.legibility`; none unless every layout tried had some)."""
+
+    city: SynthCity
+    image: object
+    labels: dict
+    leaders: dict
+    problems: list
+
+
+def draw(city: SynthCity, strict: bool = False) -> DrawnCity:
+    """Render CITY and check its labels on the image (`strict`: see `render_palette`)."""
+    image, labels, leaders = render_palette(city, strict)
+    frame = map_frame(city.size, city.name, city.slug, list(city.lines))
+    problems = label_problems(image, labels, city.positions, city.colors.values(),
+                              [frame.title_box, frame.legend_box], _flat(leaders))
+    return DrawnCity(city, image, labels, leaders, problems)
+
+
+def draw_city(seed: int, difficulty: str = "mixed", size: int = 1024) -> DrawnCity:
+    """The city of SEED in the first of `MAX_LAYOUTS` layouts whose labels all fit (no line
+    through a label, no overlap, none nearer another station); failing that, its first
+    layout, label problems and all."""
+    for layout in range(MAX_LAYOUTS):
+        try:  # a layout is given up at its first label that cannot be placed clear of lines
+            drawn = draw(generate_city(seed, difficulty, size, layout), strict=True)
+        except Crowded:
+            continue
+        if not drawn.problems:
+            return drawn
+    return draw(generate_city(seed, difficulty, size))  # its problems are counted by `data check`
+
+
+def _flat(leaders: dict) -> dict:
+    return {s: (a[0], a[1], b[0], b[1]) for s, (a, b) in leaders.items()}
+
+
+def write_city(city: SynthCity | DrawnCity, root: Path) -> CityFiles:
+    """Write stations/, maps/ and positions/ files under `root`/<kind>/synthetic/<slug>
+    (a `SynthCity` is drawn first)."""
+    drawn = city if isinstance(city, DrawnCity) else draw(city)
+    city, image, labels, leaders = drawn.city, drawn.image, drawn.labels, drawn.leaders
     root = Path(root)
     files = CityFiles(root / "stations" / city.country / f"{city.slug}.json",
                       root / "maps" / city.country / f"{city.slug}.png",
                       root / "positions" / city.country / f"{city.slug}.json")
-    image, labels = render_palette(city)
     frame = map_frame(city.size, city.name, city.slug, list(city.lines))
     png = io.BytesIO()
     image.save(png, format="PNG", optimize=False, compress_level=1)
@@ -183,6 +227,7 @@ def write_city(city: SynthCity, root: Path) -> CityFiles:
         "stations": {s: list(xy) for s, xy in city.positions.items()},
         "lines": dict(city.colors),
         "labels": {s: list(box) for s, box in labels.items()},  # what `legibility.label_problems` checks
+        "leaders": {s: [round(v, 1) for v in line] for s, line in _flat(leaders).items()},
         "reserved": [list(frame.title_box), list(frame.legend_box)],
     })
     return files

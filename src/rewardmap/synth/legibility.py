@@ -4,7 +4,7 @@ A label is a problem when, inside its box on the image, a line or a line badge s
 (a pixel of a line's colour), when it covers a transfer symbol or the legend (their outline
 colours), when it overlaps another label, the title or the legend box, when it leaves the
 image, or when another station is nearer to it than its own (a reader could not tell whose
-it is). `rewardmap data synth` redraws a city until none is left, and `rewardmap data check`
+it is; a label joined to its station by a leader line is judged by the leader's start). `rewardmap data synth` redraws a city until none is left, and `rewardmap data check`
 counts them for the synthetic maps of a dataset.
 """
 
@@ -20,18 +20,28 @@ SYMBOL_COLOURS = ((36, 36, 40), (150, 150, 150))
 
 
 def label_problems(image, labels: dict[str, Box], positions: dict[str, tuple[int, int]],
-                   line_colours, reserved: list[Box] = ()) -> list[tuple[str, str]]:
+                   line_colours, reserved: list[Box] = (), leaders: dict | None = None) -> list[tuple[str, str]]:
     """(station, problem) for each problem of each label, in label order.
 
     `image`: the map (PIL image or an H x W x 3 array); `labels`: each station's label box;
     `positions`: each station's centre; `line_colours`: the lines' colours ("#rrggbb" or RGB);
-    `reserved`: boxes no label may enter (the title, the legend).
+    `reserved`: boxes no label may enter (the title, the legend); `leaders`: the leader line
+    (x0, y0, x1, y1) of each label set apart from its station, which says whose label it is:
+    its start must be nearest to its own station.
     """
-    pixels = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
-    height, width = pixels.shape[:2]
-    packed = _pack(pixels)
-    lines = np.array([_pack_one(hex_to_rgb(c) if isinstance(c, str) else tuple(c)) for c in line_colours])
-    symbols = np.array([_pack_one(c) for c in SYMBOL_COLOURS])
+    leaders = leaders or {}
+    line_rgb = [hex_to_rgb(c) if isinstance(c, str) else tuple(c) for c in line_colours]
+    if getattr(image, "mode", None) == "P":  # a palette image: test its indices, no conversion
+        packed = np.asarray(image)
+        palette = np.array(image.getpalette()[:768], dtype=np.int32).reshape(-1, 3)
+        index_colours = [_pack_one(rgb) for rgb in palette]
+        lines = np.array([i for i, c in enumerate(index_colours) if c in {_pack_one(rgb) for rgb in line_rgb}])
+        symbols = np.array([i for i, c in enumerate(index_colours) if c in {_pack_one(rgb) for rgb in SYMBOL_COLOURS}])
+    else:
+        packed = _pack(np.asarray(image.convert("RGB") if hasattr(image, "convert") else image))
+        lines = np.array([_pack_one(rgb) for rgb in line_rgb])
+        symbols = np.array([_pack_one(c) for c in SYMBOL_COLOURS])
+    height, width = packed.shape[:2]
     problems = []
     boxes = list(labels.items())
     names = list(positions)
@@ -50,6 +60,9 @@ def label_problems(image, labels: dict[str, Box], positions: dict[str, tuple[int
                 problems.append((station, f"overlaps the label of {other}"))
         if any(_overlap(box, r) for r in reserved):
             problems.append((station, "overlaps the title or the legend"))
+        if station in leaders:  # the leader's start, not the box, must be nearest its station
+            sx, sy = leaders[station][:2]
+            x0, y0, x1, y1 = sx, sy, sx, sy
         dx = np.maximum(np.maximum(x0 - centres[:, 0], 0), centres[:, 0] - x1)
         dy = np.maximum(np.maximum(y0 - centres[:, 1], 0), centres[:, 1] - y1)
         distance = np.hypot(dx, dy)

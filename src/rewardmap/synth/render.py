@@ -31,6 +31,8 @@ Point = tuple[int, int]
 
 WHITE, WATER, PARK = (255, 255, 255), (214, 233, 247), (228, 241, 220)
 INK, OUTLINE, BORDER = (28, 28, 32), (36, 36, 40), (150, 150, 150)
+LEADER = (96, 96, 104)  # the thin line from a crowded station to its label set apart
+LEADER_REACHES = (1.6, 2.4, 3.2, 4.2, 5.4)  # in text heights beyond the station's clearance
 FREE_INDICES = 3  # palette indices 0-2 are background: labels may cover them
 
 # Compass directions in screen coordinates (y grows downwards), in default preference order.
@@ -124,13 +126,15 @@ class _Canvas:
 def render_city(city, return_labels: bool = False):
     """The map as an RGB image (size x size); with `return_labels`, also each station's
     label box (x0, y0, x1, y1), exclusive ends."""
-    image, labels = render_palette(city)
+    image, labels, _ = render_palette(city)
     image = image.convert("RGB")
     return (image, labels) if return_labels else image
 
 
-def render_palette(city) -> tuple[Image.Image, dict[str, Box]]:
-    """The map as a palette image, and each station's label box."""
+def render_palette(city, strict: bool = False) -> tuple[Image.Image, dict[str, Box], dict[str, tuple]]:
+    """The map as a palette image, each station's label box, and the leader line (from,
+    to) of each label set apart from its crowded station. `strict`: raise `Crowded` as soon
+    as a label would have to cross a line, instead of drawing it so."""
     frame = map_frame(city.size, city.name, city.slug, list(city.lines))
     rng = random.Random(zlib.crc32(city.slug.encode()))
     canvas = _Canvas(city.size)
@@ -151,10 +155,10 @@ def render_palette(city) -> tuple[Image.Image, dict[str, Box]]:
         for station in geometry.ordinary:
             for box in geometry.tick_boxes(station):
                 canvas.occupy(box)
-    labels, sides = _place_labels(canvas, city, frame, geometry)
+    labels, sides, leaders = _place_labels(canvas, city, frame, geometry, strict)
     if ticks:
         _draw_ticks(canvas, geometry, sides)
-    return canvas.finish(), labels
+    return canvas.finish(), labels, leaders
 
 
 # --- geometry -------------------------------------------------------------------------------
@@ -446,8 +450,8 @@ class _Labeller:
     then find free spots elsewhere.
     """
 
-    def __init__(self, canvas: _Canvas, frame: Frame, geo: _Geometry):
-        self.canvas, self.geo = canvas, geo
+    def __init__(self, canvas: _Canvas, frame: Frame, geo: _Geometry, strict: bool = False):
+        self.canvas, self.geo, self.strict = canvas, geo, strict
         sizes = dict.fromkeys((frame.label_px, max(5, round(frame.label_px * 0.85)),
                                max(5, round(frame.label_px * 0.72))))
         self.fonts = {bold: tuple(glyph_font(px, bold) for px in sizes) for bold in (False, True)}
@@ -458,6 +462,7 @@ class _Labeller:
         for s, (x, y) in geo.positions.items():
             self.stations_in[x // self.bucket, y // self.bucket].append((x, y, s))
         self.previous: dict[str, tuple[int, int]] = {}  # line -> side of its last label
+        self.leaders: dict[str, tuple[Point, Point]] = {}  # station -> leader line (from, to)
 
     def spots(self, station: str, reaches: tuple[float, ...] = (0.0, 0.35, 0.7)):
         """Candidate (box, direction, lines, font), best first: full size before wrapped
@@ -519,13 +524,54 @@ class _Labeller:
         spot = self._free_spot(station)
         if spot is None and self._repair(station):
             return
-        if spot is None:  # further out, then across a line, rather than onto another label
-            spot = (self._free_spot(station, reaches=(1.1, 1.6, 2.2, 2.8))
-                    or self._free_spot(station, strict=False, reaches=(0.0, 0.6, 1.6, 2.6)))
+        if spot is None:
+            spot = self._free_spot(station, reaches=(1.1, 1.6, 2.2, 2.8))
+        if spot is None and self._lead(station):
+            return
+        if spot is None and self.strict:
+            raise Crowded(station)
+        if spot is None:  # across a line rather than onto another label
+            spot = self._free_spot(station, strict=False, reaches=(0.0, 0.6, 1.6, 2.6))
         if spot is None:
             box, *rest = min(self.spots(station), key=lambda sp: self.canvas.overlap(sp[0]))
             spot = (_inside(box, self.canvas.size), *rest)
         self._put(station, spot)
+
+    def _lead(self, station: str) -> bool:
+        """A free spot further out, joined to its station by a thin leader line that crosses
+        nothing: how real maps label a crowded junction."""
+        x, y = self.geo.positions[station]
+        gap = self.geo.clearance(station)
+        for spot in self.spots(station, LEADER_REACHES):
+            box = spot[0]
+            if not self.canvas.is_free(box, self.pad):
+                continue
+            # from the symbol's edge towards the nearest point of the box, stopping short of it
+            bx, by = min(max(x, box[0]), box[2] - 1), min(max(y, box[1]), box[3] - 1)
+            length = math.hypot(bx - x, by - y)
+            if length <= gap + self.pad:
+                continue
+            ux, uy = (bx - x) / length, (by - y) / length
+            start, end = (x + ux * gap, y + uy * gap), (bx - ux * self.pad, by - uy * self.pad)
+            if not self._clear_path(start, end, self.geo.symbol_box(station)) or self._nearest_to(start) != station:
+                continue
+            self._put(station, spot)
+            self.leaders[station] = (start, end)
+            for px, py in _samples(start, end):
+                self.canvas.occupy((px - 1, py - 1, px + 2, py + 2))
+            return True
+        return False
+
+    def _clear_path(self, start, end, own: Box) -> bool:
+        """Nothing drawn on the segment beyond the station's own symbol (whose box it starts in)."""
+        mask = self.canvas.occupied
+        return all(not mask[py, px] for px, py in _samples(start, end)
+                   if not (own[0] <= px < own[2] and own[1] <= py < own[3]))
+
+    def _nearest_to(self, point) -> str:
+        px, py = point
+        return min(self.geo.positions, key=lambda s: (self.geo.positions[s][0] - px) ** 2
+                   + (self.geo.positions[s][1] - py) ** 2)
 
     def _repair(self, station: str) -> bool:
         """Take one of the first natural spots by moving the one to three labels on it."""
@@ -561,11 +607,26 @@ class _Labeller:
             self.canvas.text(box[0], box[1], text_block(lines, font, align), ink)
 
 
-def _place_labels(canvas: _Canvas, city, frame: Frame, geo: _Geometry):
-    """Label every station; return the label boxes and the side each label went."""
-    labeller = _Labeller(canvas, frame, geo)
+def _samples(start, end) -> list[Point]:
+    """The pixels a one-pixel segment from START to END passes."""
+    steps = max(1, math.ceil(max(abs(end[0] - start[0]), abs(end[1] - start[1]))))
+    return list(dict.fromkeys((round(start[0] + (end[0] - start[0]) * k / steps),
+                               round(start[1] + (end[1] - start[1]) * k / steps)) for k in range(steps + 1)))
+
+
+class Crowded(Exception):
+    """A label found no spot clear of lines (raised by `render_palette(strict=True)`)."""
+
+
+def _place_labels(canvas: _Canvas, city, frame: Frame, geo: _Geometry, strict: bool = False):
+    """Label every station; return the label boxes, the side each label went, and the
+    leader lines of labels set apart from their station."""
+    labeller = _Labeller(canvas, frame, geo, strict)
     for station in dict.fromkeys(s for stations in city.lines.values() for s in stations):
         labeller.place(station)
     labeller.write(canvas.palette.ramp(INK, WHITE))
+    leader = canvas.palette.add(LEADER)
+    for start, end in labeller.leaders.values():
+        canvas.draw.line([start, end], fill=leader, width=1)
     return ({s: spot[0] for s, spot in labeller.placed.items()},
-            {s: spot[1] for s, spot in labeller.placed.items()})
+            {s: spot[1] for s, spot in labeller.placed.items()}, dict(labeller.leaders))
