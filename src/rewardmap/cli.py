@@ -107,7 +107,9 @@ def data_synth(
     seed: int = typer.Option(0, "--seed", help="Seed: the same seed gives the same files."),
     difficulty: str = typer.Option("mixed", "--difficulty",
                                    help="Map difficulty: easy, middle, hard or mixed."),
-    size: int = typer.Option(1024, "--size", help="Image width and height in pixels."),
+    size: int = typer.Option(1024, "--size", help="The map's longer side in pixels (real maps: up to about 3000)."),
+    aspect: str = typer.Option("square", "--aspect", help="Width to height: square, landscape (3:2), portrait "
+                               "(2:3), W:H such as 16:9, or mixed (a real map's shape per city)."),
     per_city: int = typer.Option(50, "--per-city", help=PER_CITY_HELP),
     types: Optional[str] = typer.Option(None, "--types", help=TYPES_HELP),
     workers: int = typer.Option(0, "--workers", help=WORKERS_HELP),
@@ -118,12 +120,12 @@ def data_synth(
     Writes OUT/maps/synthetic/*.png, OUT/stations/synthetic/*.json (ReasonMap station
     files), OUT/positions/synthetic/*.json (station pixel positions) and OUT/questions.jsonl.
     """
-    from .datasets.synthetic import synth_dataset
+    from .datasets.synthetic import parse_aspect, synth_dataset
 
     with _errors(), _progress("cities", cities) as advance:
         summary = synth_dataset(out_dir, cities=cities, seed=seed, difficulty=difficulty, size=size,
-                                per_city=per_city, types=_types(types), workers=_workers(workers),
-                                progress=advance, overwrite=overwrite)
+                                aspect=parse_aspect(aspect), per_city=per_city, types=_types(types),
+                                workers=_workers(workers), progress=advance, overwrite=overwrite)
     _print_summary(summary, "synthesised")
 
 

@@ -36,7 +36,8 @@ LEVELS = ("easy", "middle", "hard")
 DIFFICULTIES = LEVELS + ("mixed",)
 MIN_SIZE, MAX_SIZE = 256, 8192
 TRANSFER_MARK = " (Transfer Station)"
-GRID_NODES = {"easy": 25, "middle": 25, "hard": 27}  # odd: waypoints sit on even nodes
+GRID_NODES = {"easy": 25, "middle": 25, "hard": 27}  # along the longer side; odd: waypoints on even nodes
+MIN_ASPECT = 0.4  # width / height from 0.4 (portrait) to 2.5 (landscape)
 STATION_SPACING = 2  # stations 2-3 grid steps apart, closer only where lines meet
 MAX_LAYOUTS = 64  # layouts `draw_city` tries for one whose labels all fit
 
@@ -51,9 +52,18 @@ class SynthCity:
     lines: dict[str, list[str]]                # line -> station names, no markers; loop repeats its first
     colors: dict[str, str]                     # line -> "#rrggbb"
     positions: dict[str, tuple[int, int]]      # station -> pixel centre
-    size: int                                  # image width = height
+    size: int                                  # the image's longer side
     badges: dict[str, str]                     # line -> short terminus badge text: "1", "A", "M2", "R"
     paths: dict[str, list[tuple[int, int]]]    # line -> pixel centres of every grid node it passes
+    aspect: float = 1.0                        # width / height
+
+    @property
+    def width(self) -> int:
+        return self.size if self.aspect >= 1 else round(self.size * self.aspect)
+
+    @property
+    def height(self) -> int:
+        return self.size if self.aspect <= 1 else round(self.size / self.aspect)
 
 
 @dataclass(frozen=True)
@@ -63,12 +73,14 @@ class CityFiles:
     positions_file: Path
 
 
-def _check_args(seed: int, difficulty: str, size: int) -> None:
+def _check_args(seed: int, difficulty: str, size: int, aspect: float) -> None:
     if not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     check_choice("difficulty", difficulty, DIFFICULTIES, ValueError)
     if not isinstance(size, int) or not MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(f"size must be an integer from {MIN_SIZE} to {MAX_SIZE} pixels, got {size!r}")
+    if not isinstance(aspect, (int, float)) or not MIN_ASPECT <= aspect <= 1 / MIN_ASPECT:
+        raise ValueError(f"aspect (width / height) must be from {MIN_ASPECT} to {1 / MIN_ASPECT}, got {aspect!r}")
 
 
 def _plan(rng: random.Random, level: str, extra: int) -> list:
@@ -98,10 +110,12 @@ def _transfers(net: Network) -> int:
     return sum(n > 1 for n in lines_at.values())
 
 
-def generate_city(seed: int, difficulty: str = "mixed", size: int = 1024, layout: int = 0) -> SynthCity:
-    """A deterministic synthetic city for `seed` whose map has the requested difficulty;
-    `layout` above 0 lays the same city (name, style, level) out another way."""
-    _check_args(seed, difficulty, size)
+def generate_city(seed: int, difficulty: str = "mixed", size: int = 1024, layout: int = 0,
+                  aspect: float = 1.0) -> SynthCity:
+    """A deterministic synthetic city for `seed` whose map has the requested difficulty, on
+    an image whose longer side is `size` and whose width / height is `aspect`; `layout`
+    above 0 lays the same city (name, style, level) out another way."""
+    _check_args(seed, difficulty, size, aspect)
     rng = random.Random(seed)
     level = rng.choice(LEVELS) if difficulty == "mixed" else difficulty
     style = rng.choice(STYLES)
@@ -109,33 +123,34 @@ def generate_city(seed: int, difficulty: str = "mixed", size: int = 1024, layout
     slug = f"{slugify(name)}_{seed:04d}" if difficulty == "mixed" else f"{slugify(name)}_{level}_{seed:04d}"
     if layout:
         rng.seed(f"{seed}/{layout}")
-    grid = GRID_NODES[level]
     for attempt in range(200):
         kinds = _plan(rng, level, extra=attempt // 20)
         mains = [k for k in kinds if isinstance(k, str)]
         labels = line_labels(rng, style, len(mains), mains.index("loop") if "loop" in mains else None)
         labels += [branch_label(labels[k]) for k in kinds[len(mains):]]
-        frame = map_frame(size, name, slug, [lb.name for lb in labels])
-        origin, cell = frame.grid(grid)
+        frame = map_frame(size, name, slug, [lb.name for lb in labels], aspect)
+        origin, cell, grid = frame.grid(GRID_NODES[level])
         net = build_network(rng, kinds, grid, _blocked(frame, grid, origin, cell), STATION_SPACING)
         if net is not None and map_difficulty(len(kinds), _transfers(net)) == level:
-            return _assemble(rng, name, slug, style, size, kinds, labels, net, origin, cell)
+            city = _assemble(rng, name, slug, style, size, kinds, labels, net, origin, cell)
+            city.aspect = aspect
+            return city
     raise RuntimeError(f"no {level} city found for seed {seed}")  # never seen in practice
 
 
-def _blocked(frame, grid: int, origin: int, cell: int) -> set:
+def _blocked(frame, grid: tuple[int, int], origin: tuple[int, int], cell: int) -> set:
     """Grid nodes too close to the title or legend for a line to pass."""
     pad = cell // 2 + frame.line_width
     blocked = set()
     for x0, y0, x1, y1 in (frame.title_box, frame.legend_box):
-        xs = [g for g in range(grid) if x0 - pad <= origin + g * cell < x1 + pad]
-        ys = [g for g in range(grid) if y0 - pad <= origin + g * cell < y1 + pad]
+        xs = [g for g in range(grid[0]) if x0 - pad <= origin[0] + g * cell < x1 + pad]
+        ys = [g for g in range(grid[1]) if y0 - pad <= origin[1] + g * cell < y1 + pad]
         blocked.update((x, y) for x in xs for y in ys)
     return blocked
 
 
 def _assemble(rng: random.Random, name: str, slug: str, style: str, size: int, kinds: list,
-              labels: list[LineLabel], net: Network, origin: int, cell: int) -> SynthCity:
+              labels: list[LineLabel], net: Network, origin: tuple[int, int], cell: int) -> SynthCity:
     # A branch is listed right after its main line.
     mains = [i for i, k in enumerate(kinds) if isinstance(k, str)]
     order = [j for i in mains for j in [i] + [b for b, k in enumerate(kinds) if k == i]]
@@ -143,7 +158,7 @@ def _assemble(rng: random.Random, name: str, slug: str, style: str, size: int, k
     names = dict(zip(nodes, station_names(rng, style, len(nodes), [lb.name for lb in labels])))
 
     def pixel(node):
-        return origin + node[0] * cell, origin + node[1] * cell
+        return origin[0] + node[0] * cell, origin[1] + node[1] * cell
 
     return SynthCity(
         name=name, slug=slug, country="synthetic",
@@ -184,24 +199,24 @@ class DrawnCity:
 def draw(city: SynthCity, strict: bool = False) -> DrawnCity:
     """Render CITY and check its labels on the image (`strict`: see `render_palette`)."""
     image, labels, leaders = render_palette(city, strict)
-    frame = map_frame(city.size, city.name, city.slug, list(city.lines))
+    frame = map_frame(city.size, city.name, city.slug, list(city.lines), city.aspect)
     problems = label_problems(image, labels, city.positions, city.colors.values(),
                               [frame.title_box, frame.legend_box], _flat(leaders))
     return DrawnCity(city, image, labels, leaders, problems)
 
 
-def draw_city(seed: int, difficulty: str = "mixed", size: int = 1024) -> DrawnCity:
+def draw_city(seed: int, difficulty: str = "mixed", size: int = 1024, aspect: float = 1.0) -> DrawnCity:
     """The city of SEED in the first of `MAX_LAYOUTS` layouts whose labels all fit (no line
     through a label, no overlap, none nearer another station); failing that, its first
     layout, label problems and all."""
     for layout in range(MAX_LAYOUTS):
         try:  # a layout is given up at its first label that cannot be placed clear of lines
-            drawn = draw(generate_city(seed, difficulty, size, layout), strict=True)
+            drawn = draw(generate_city(seed, difficulty, size, layout, aspect), strict=True)
         except Crowded:
             continue
         if not drawn.problems:
             return drawn
-    return draw(generate_city(seed, difficulty, size))  # its problems are counted by `data check`
+    return draw(generate_city(seed, difficulty, size, 0, aspect))  # its problems are counted by `data check`
 
 
 def _flat(leaders: dict) -> dict:
@@ -217,13 +232,13 @@ def write_city(city: SynthCity | DrawnCity, root: Path) -> CityFiles:
     files = CityFiles(root / "stations" / city.country / f"{city.slug}.json",
                       root / "maps" / city.country / f"{city.slug}.png",
                       root / "positions" / city.country / f"{city.slug}.json")
-    frame = map_frame(city.size, city.name, city.slug, list(city.lines))
+    frame = map_frame(city.size, city.name, city.slug, list(city.lines), city.aspect)
     png = io.BytesIO()
     image.save(png, format="PNG", optimize=False, compress_level=1)
     write_json_atomic(files.station_file, station_file_mapping(city))
     write_bytes_atomic(files.map_file, png.getvalue())
     write_json_atomic(files.positions_file, {
-        "size": city.size,
+        "size": city.size, "width": city.width, "height": city.height,
         "stations": {s: list(xy) for s, xy in city.positions.items()},
         "lines": dict(city.colors),
         "labels": {s: list(box) for s, box in labels.items()},  # what `legibility.label_problems` checks

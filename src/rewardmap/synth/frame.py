@@ -18,7 +18,9 @@ TRANSFER_ENTRY = "Transfer station"
 
 @dataclass(frozen=True)
 class Frame:
-    size: int
+    size: int            # the longer side
+    width: int
+    height: int
     margin: int
     label_px: int
     title_px: int
@@ -29,14 +31,20 @@ class Frame:
     legend_row: int      # height of one legend row
     legend_pad: int
 
-    def grid(self, nodes: int) -> tuple[int, int]:
-        """(origin, cell) in pixels of a square grid of `nodes` x `nodes` nodes."""
+    def grid(self, nodes: int) -> tuple[tuple[int, int], int, tuple[int, int]]:
+        """((x, y) origin, cell, (columns, rows)) in pixels of a grid of `nodes` nodes
+        along the longer side and as many (an odd number) as fit across the shorter one."""
         cell = (self.size - 2 * self.margin) // (nodes - 1)
-        return (self.size - cell * (nodes - 1)) // 2, cell
+        counts = tuple(nodes if side == self.size else ((side - 2 * self.margin) // cell) // 2 * 2 + 1
+                       for side in (self.width, self.height))
+        origin = tuple((side - cell * (n - 1)) // 2 for side, n in zip((self.width, self.height), counts))
+        return origin, cell, counts
 
 
-def map_frame(size: int, city_name: str, slug: str, line_names: list[str]) -> Frame:
-    """Title at the top left; the legend in a corner that depends on the city (its slug)."""
+def map_frame(size: int, city_name: str, slug: str, line_names: list[str], aspect: float = 1.0) -> Frame:
+    """Title at the top left; the legend in a corner that depends on the city (its slug).
+    `size` is the longer side; `aspect` is width / height."""
+    width, height = (size, round(size / aspect)) if aspect >= 1 else (round(size * aspect), size)
     margin = round(size * 0.05)
     label_px = max(6, round(size / 88))
     title_px = round(label_px * 2.2)
@@ -47,10 +55,10 @@ def map_frame(size: int, city_name: str, slug: str, line_names: list[str]) -> Fr
     font, pad = glyph_font(label_px), label_px // 2
     row = round(font.height * 1.35)
     entries = list(line_names) + [TRANSFER_ENTRY]
-    width = 2 * pad + 3 * label_px + pad + max(font.width(e) for e in entries)
-    height = 2 * pad + row * len(entries)
+    box_w = 2 * pad + 3 * label_px + pad + max(font.width(e) for e in entries)
+    box_h = 2 * pad + row * len(entries)
     corner = ("top right", "bottom left", "bottom right")[zlib.crc32(slug.encode()) % 3]
-    x0 = size - margin // 2 - width if corner.endswith("right") else margin // 2
-    y0 = margin // 2 if corner.startswith("top") else size - margin // 2 - height
-    return Frame(size, margin, label_px, title_px, max(2, round(size / 128)), title, title_box,
-                 (x0, y0, x0 + width, y0 + height), row, pad)
+    x0 = width - margin // 2 - box_w if corner.endswith("right") else margin // 2
+    y0 = margin // 2 if corner.startswith("top") else height - margin // 2 - box_h
+    return Frame(size, width, height, margin, label_px, title_px, max(2, round(size / 128)), title, title_box,
+                 (x0, y0, x0 + box_w, y0 + box_h), row, pad)

@@ -35,9 +35,10 @@ class Network:
     stations: list[list[Node]]
 
 
-def build_network(rng: random.Random, kinds: list, grid: int, blocked: set[Node],
+def build_network(rng: random.Random, kinds: list, grid: Node, blocked: set[Node],
                   spacing: int, tries: int = 40) -> Network | None:
-    """Lay out one line per kind ("line", "loop", or the index of a branch's main line).
+    """Lay out one line per kind ("line", "loop", or the index of a branch's main line) on a
+    grid of `grid` = (columns, rows) nodes.
 
     Returns None when some line finds no valid place in `tries` draws; the caller redraws.
     """
@@ -63,8 +64,8 @@ def build_network(rng: random.Random, kinds: list, grid: int, blocked: set[Node]
 # --- candidate paths ----------------------------------------------------------------------
 
 
-def _even(value: float, grid: int) -> int:
-    return min(grid - 1, max(0, 2 * round(value / 2)))
+def _even(value: float, nodes: int) -> int:
+    return min(nodes - 1, max(0, 2 * round(value / 2)))
 
 
 def _connect(a: Node, b: Node, diagonal_first: bool) -> list[Node]:
@@ -90,29 +91,33 @@ def _route(rng: random.Random, waypoints: list[Node]) -> list[Node]:
     return path
 
 
-def _through(rng: random.Random, grid: int) -> list[Node]:
+def _through(rng: random.Random, grid: Node) -> list[Node]:
     """A line across the centre: start, middle and end waypoints joined octilinearly."""
-    c = _even((grid - 1) / 2, grid)
-    axis = rng.choices((0, 2, 1, 3), weights=(3, 3, 1, 1))[0]
+    cx, cy = (_even((n - 1) / 2, n) for n in grid)
+    along_x = 3 if grid[0] == grid[1] else 4 if grid[0] > grid[1] else 2  # mostly along a longer side
+    axis = rng.choices((0, 2, 1, 3), weights=(along_x, 6 - along_x, 1, 1))[0]
     (dx, dy), (px, py) = DIRS[axis], DIRS[(axis + 2) % 8]
-    reach = c * (0.72 if axis % 2 else 1.0)
-    offset = rng.uniform(-0.4, 0.4) * reach
+    if axis % 2:  # diagonal: along and across both bounded by the shorter side
+        reach = across = min(cx, cy) * 0.72
+    else:  # along the axis, and across it, each to the half-size of its side
+        reach, across = (cx, cy) if axis == 0 else (cy, cx)
+    offset = rng.uniform(-0.4, 0.4) * across
 
     def at(t: float, o: float) -> Node:
-        return _even(c + dx * t + px * o, grid), _even(c + dy * t + py * o, grid)
+        return _even(cx + dx * t + px * o, grid[0]), _even(cy + dy * t + py * o, grid[1])
 
-    start = at(-rng.uniform(0.5, 1.0) * reach, offset + rng.uniform(-0.35, 0.35) * reach)
+    start = at(-rng.uniform(0.5, 1.0) * reach, offset + rng.uniform(-0.35, 0.35) * across)
     middle = at(rng.uniform(-0.2, 0.2) * reach, offset)
-    end = at(rng.uniform(0.5, 1.0) * reach, offset + rng.uniform(-0.35, 0.35) * reach)
+    end = at(rng.uniform(0.5, 1.0) * reach, offset + rng.uniform(-0.35, 0.35) * across)
     return _route(rng, [start, middle, end])
 
 
-def _loop(rng: random.Random, grid: int) -> list[Node]:
+def _loop(rng: random.Random, grid: Node) -> list[Node]:
     """A closed ring: a rectangle with 45° chamfered corners around the centre."""
-    c = (grid - 1) / 2
-    a, b = _even(rng.uniform(0.3, 0.55) * c, grid), _even(rng.uniform(0.3, 0.55) * c, grid)
-    k = _even(rng.uniform(0.3, 0.6) * min(a, b), grid)
-    cx, cy = _even(c + rng.uniform(-0.15, 0.15) * c, grid), _even(c + rng.uniform(-0.15, 0.15) * c, grid)
+    (gx, gy), (hx, hy) = grid, ((n - 1) / 2 for n in grid)
+    a, b = _even(rng.uniform(0.3, 0.55) * hx, gx), _even(rng.uniform(0.3, 0.55) * hy, gy)
+    k = _even(rng.uniform(0.3, 0.6) * min(a, b), min(gx, gy))
+    cx, cy = _even(hx + rng.uniform(-0.15, 0.15) * hx, gx), _even(hy + rng.uniform(-0.15, 0.15) * hy, gy)
     corners = [(cx - a + k, cy - b), (cx + a - k, cy - b), (cx + a, cy - b + k), (cx + a, cy + b - k),
                (cx + a - k, cy + b), (cx - a + k, cy + b), (cx - a, cy + b - k), (cx - a, cy - b + k),
                (cx - a + k, cy - b)]
@@ -149,14 +154,14 @@ def _steps(path: list[Node]) -> list[Node]:
     return [(b[0] - a[0], b[1] - a[1]) for a, b in zip(path, path[1:])]
 
 
-def _valid(path: list[Node], grid: int, blocked: set[Node]) -> bool:
+def _valid(path: list[Node], grid: Node, blocked: set[Node]) -> bool:
     """In the grid, off blocked nodes, no node twice, no turn sharper than 90°, diagonals on
     even nodes."""
     closed = path[0] == path[-1]
     nodes = path[:-1] if closed else path
     if len(nodes) < 5 or len(set(nodes)) != len(nodes):
         return False
-    if any(not (0 <= x < grid and 0 <= y < grid) or (x, y) in blocked for x, y in nodes):
+    if any(not (0 <= x < grid[0] and 0 <= y < grid[1]) or (x, y) in blocked for x, y in nodes):
         return False
     steps = _steps(path)
     turns = zip(steps, steps[1:] + steps[:1]) if closed else zip(steps, steps[1:])

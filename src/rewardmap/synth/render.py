@@ -70,10 +70,10 @@ class _Palette:
 class _Canvas:
     """The palette image, its occupancy mask and the text waiting to be written."""
 
-    def __init__(self, size: int):
-        self.size = size
+    def __init__(self, width: int, height: int):
+        self.width, self.height = width, height
         self.palette = _Palette()
-        self.image = Image.new("P", (size, size), 0)
+        self.image = Image.new("P", (width, height), 0)
         self.draw = ImageDraw.Draw(self.image)
         # Per pixel, how many things cover it: anything drawn (labels avoid it if they can),
         # and only labels, symbols, badges and boxes (never covered).
@@ -95,7 +95,7 @@ class _Canvas:
     def is_free(self, box: Box, pad: int, strict: bool = True) -> bool:
         """Inside the image and clear of everything (strict) or of all but lines."""
         x0, y0, x1, y1 = box
-        if x0 < pad or y0 < pad or x1 > self.size - pad or y1 > self.size - pad:
+        if x0 < pad or y0 < pad or x1 > self.width - pad or y1 > self.height - pad:
             return False
         mask = self.occupied if strict else self.marked
         return not np.count_nonzero(mask[y0 - pad:y1 + pad, x0 - pad:x1 + pad])
@@ -124,7 +124,7 @@ class _Canvas:
 
 
 def render_city(city, return_labels: bool = False):
-    """The map as an RGB image (size x size); with `return_labels`, also each station's
+    """The map as an RGB image (`city.width` x `city.height`); with `return_labels`, also each station's
     label box (x0, y0, x1, y1), exclusive ends."""
     image, labels, _ = render_palette(city)
     image = image.convert("RGB")
@@ -135,9 +135,9 @@ def render_palette(city, strict: bool = False) -> tuple[Image.Image, dict[str, B
     """The map as a palette image, each station's label box, and the leader line (from,
     to) of each label set apart from its crowded station. `strict`: raise `Crowded` as soon
     as a label would have to cross a line, instead of drawing it so."""
-    frame = map_frame(city.size, city.name, city.slug, list(city.lines))
+    frame = map_frame(city.size, city.name, city.slug, list(city.lines), city.aspect)
     rng = random.Random(zlib.crc32(city.slug.encode()))
-    canvas = _Canvas(city.size)
+    canvas = _Canvas(frame.width, frame.height)
     _draw_scenery(canvas, rng, frame)
     geometry = _Geometry(city, frame)
     ticks = rng.random() < 0.65
@@ -257,12 +257,13 @@ class _Geometry:
 
 def _draw_scenery(canvas: _Canvas, rng: random.Random, frame: Frame) -> None:
     """Faint water and parks behind the network, for the look of a real map."""
-    size = canvas.size
+    size = frame.size
     if rng.random() < 0.6:
         horizontal = rng.random() < 0.5
-        t = rng.uniform(0.25, 0.75) * size
-        points, pos = [], -size * 0.05
-        while pos < size * 1.05:
+        across, along = (canvas.height, canvas.width) if horizontal else (canvas.width, canvas.height)
+        t = rng.uniform(0.25, 0.75) * across
+        points, pos = [], -along * 0.05
+        while pos < along * 1.05:
             points.append((pos, t) if horizontal else (t, pos))
             step = rng.uniform(0.15, 0.35) * size
             pos += step
@@ -271,8 +272,8 @@ def _draw_scenery(canvas: _Canvas, rng: random.Random, frame: Frame) -> None:
         canvas.draw.line(points, fill=1, width=round(size * rng.uniform(0.025, 0.045)), joint="curve")
     for _ in range(rng.randint(0, 3)):
         w, h = (round(rng.uniform(0.06, 0.13) * size) for _ in range(2))
-        x = rng.randrange(frame.margin, size - frame.margin - w)
-        y = rng.randrange(frame.margin, size - frame.margin - h)
+        x = rng.randrange(frame.margin, canvas.width - frame.margin - w)
+        y = rng.randrange(frame.margin, canvas.height - frame.margin - h)
         canvas.draw.rounded_rectangle((x, y, x + w, y + h), radius=min(w, h) // 4, fill=2)
 
 
@@ -407,7 +408,7 @@ def _draw_badges(canvas: _Canvas, city, frame: Frame, geo: _Geometry) -> None:
             order = [_rotate(out, t) for t in (0, 1, -1, 2, -2, 3, -3, 4)]
             gap = geo.clearance(station) + pad
             boxes = [_candidate(x, y, d, gap, w, h) for d in order]
-            box = next((b for b in boxes if canvas.is_free(b, pad)), None) or _inside(boxes[0], canvas.size)
+            box = next((b for b in boxes if canvas.is_free(b, pad)), None) or _inside(boxes[0], canvas)
             canvas.draw.rounded_rectangle((box[0], box[1], box[2] - 1, box[3] - 1), radius=h // 3,
                                           fill=canvas.palette.add(colour))
             canvas.occupy(box)
@@ -415,10 +416,10 @@ def _draw_badges(canvas: _Canvas, city, frame: Frame, geo: _Geometry) -> None:
                         canvas.palette.ramp(WHITE, colour, 6))
 
 
-def _inside(box: Box, size: int) -> Box:
+def _inside(box: Box, canvas: _Canvas) -> Box:
     """`box` shifted as little as possible to lie within the image."""
-    dx = max(0, -box[0]) - max(0, box[2] - size)
-    dy = max(0, -box[1]) - max(0, box[3] - size)
+    dx = max(0, -box[0]) - max(0, box[2] - canvas.width)
+    dy = max(0, -box[1]) - max(0, box[3] - canvas.height)
     return box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy
 
 
@@ -534,7 +535,7 @@ class _Labeller:
             spot = self._free_spot(station, strict=False, reaches=(0.0, 0.6, 1.6, 2.6))
         if spot is None:
             box, *rest = min(self.spots(station), key=lambda sp: self.canvas.overlap(sp[0]))
-            spot = (_inside(box, self.canvas.size), *rest)
+            spot = (_inside(box, self.canvas), *rest)
         self._put(station, spot)
 
     def _lead(self, station: str) -> bool:
