@@ -110,6 +110,9 @@ def data_synth(
     size: int = typer.Option(1024, "--size", help="The map's longer side in pixels (real maps: up to about 3000)."),
     aspect: str = typer.Option("square", "--aspect", help="Width to height: square, landscape (3:2), portrait "
                                "(2:3), W:H such as 16:9, or mixed (a real map's shape per city)."),
+    clutter: bool = typer.Option(False, "--clutter", help="Add what real maps carry: a grey regional rail network "
+                                 "in the legend, service icons, a notes box and a legend heading in the city's "
+                                 "language (never a name a station could have)."),
     per_city: int = typer.Option(50, "--per-city", help=PER_CITY_HELP),
     types: Optional[str] = typer.Option(None, "--types", help=TYPES_HELP),
     workers: int = typer.Option(0, "--workers", help=WORKERS_HELP),
@@ -124,7 +127,7 @@ def data_synth(
 
     with _errors(), _progress("cities", cities) as advance:
         summary = synth_dataset(out_dir, cities=cities, seed=seed, difficulty=difficulty, size=size,
-                                aspect=parse_aspect(aspect), per_city=per_city, types=_types(types),
+                                aspect=parse_aspect(aspect), clutter=clutter, per_city=per_city, types=_types(types),
                                 workers=_workers(workers), progress=advance, overwrite=overwrite)
     _print_summary(summary, "synthesised")
 

@@ -156,7 +156,7 @@ def _label_problems(root: Path, rel: str) -> list[tuple[str, str]] | None:
         boxes = {s: tuple(int(v) for v in box) for s, box in labels.items()}
         centres = {s: tuple(xy) for s, xy in stations.items()}
         reserved = [tuple(int(v) for v in box) for box in data.get("reserved", [])]
-        colours = list(data["lines"].values())
+        colours = [*data["lines"].values(), *data.get("other_colours", [])]
         leaders = {s: tuple(float(v) for v in line) for s, line in data.get("leaders", {}).items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # no usable positions file: nothing to check the labels against

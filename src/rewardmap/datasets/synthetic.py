@@ -48,12 +48,13 @@ def parse_aspect(text: str) -> float | None:
 
 
 def _one_city(city_seed: int, difficulty: str, size: int, out: Path, per_city: int,
-              seed: int, types: tuple[str, ...], aspect: float | None = 1.0) -> tuple[CitySource, list[dict]]:
+              seed: int, types: tuple[str, ...], aspect: float | None = 1.0,
+              clutter: bool = False) -> tuple[CitySource, list[dict]]:
     from ..synth.city import draw_city, write_city  # heavy imports stay in the workers
 
     if aspect is None:
         aspect = random.Random(f"{city_seed}/aspect").choice(MIXED_ASPECTS)
-    drawn = draw_city(city_seed, difficulty=difficulty, size=size, aspect=aspect)
+    drawn = draw_city(city_seed, difficulty=difficulty, size=size, aspect=aspect, clutter=clutter)
     files, city = write_city(drawn, out), drawn.city
     source = CitySource(files.station_file, files.map_file, city.country, city.slug)
     return source, city_records(source, per_city=per_city, seed=seed, types=types)
@@ -62,10 +63,11 @@ def _one_city(city_seed: int, difficulty: str, size: int, out: Path, per_city: i
 def synth_dataset(out: Path, *, cities: int = 10, seed: int = 0, difficulty: str = "mixed",
                   size: int = 1024, per_city: int = 50, types: tuple[str, ...] = QUESTION_TYPES,
                   workers: int = 1, progress=None, overwrite: bool = False,
-                  aspect: float | None = 1.0) -> BuildSummary:
+                  aspect: float | None = 1.0, clutter: bool = False) -> BuildSummary:
     """Write `cities` synthetic cities and their questions under OUT (see datasets.build): a new
     or empty folder, or with `overwrite` one replaced whole (`datasets.output`). `size` is a
-    map's longer side, `aspect` its width / height (None: a real map's shape per city)."""
+    map's longer side, `aspect` its width / height (None: a real map's shape per city);
+    `clutter` adds what real maps carry besides the metro (`synth.clutter`)."""
     if cities < 1:
         raise InputError(f"--cities must be at least 1, got {cities}")
     check_choice("--difficulty", difficulty, DIFFICULTY_CHOICES)
@@ -74,7 +76,8 @@ def synth_dataset(out: Path, *, cities: int = 10, seed: int = 0, difficulty: str
     if per_city < 1:
         raise InputError(f"--per-city must be at least 1, got {per_city}")
     with staged(out, overwrite) as staging:
-        jobs = [(s, difficulty, size, staging, per_city, seed, types, aspect) for s in city_seeds(seed, cities)]
+        jobs = [(s, difficulty, size, staging, per_city, seed, types, aspect, clutter)
+                for s in city_seeds(seed, cities)]
         results = []
         if workers <= 1:
             for job in jobs:

@@ -30,7 +30,8 @@ from .names import (
     station_names,
 )
 from .legibility import label_problems
-from .render import Crowded, render_palette
+from .clutter import legend_extras
+from .render import Crowded, other_colours, render_palette
 
 LEVELS = ("easy", "middle", "hard")
 DIFFICULTIES = LEVELS + ("mixed",)
@@ -56,6 +57,8 @@ class SynthCity:
     badges: dict[str, str]                     # line -> short terminus badge text: "1", "A", "M2", "R"
     paths: dict[str, list[tuple[int, int]]]    # line -> pixel centres of every grid node it passes
     aspect: float = 1.0                        # width / height
+    style: str = "english"                     # naming style: the language of clutter's words
+    clutter: bool = False                      # regional rail, icons, notes (`synth.clutter`)
 
     @property
     def width(self) -> int:
@@ -111,7 +114,7 @@ def _transfers(net: Network) -> int:
 
 
 def generate_city(seed: int, difficulty: str = "mixed", size: int = 1024, layout: int = 0,
-                  aspect: float = 1.0) -> SynthCity:
+                  aspect: float = 1.0, clutter: bool = False) -> SynthCity:
     """A deterministic synthetic city for `seed` whose map has the requested difficulty, on
     an image whose longer side is `size` and whose width / height is `aspect`; `layout`
     above 0 lays the same city (name, style, level) out another way."""
@@ -128,12 +131,13 @@ def generate_city(seed: int, difficulty: str = "mixed", size: int = 1024, layout
         mains = [k for k in kinds if isinstance(k, str)]
         labels = line_labels(rng, style, len(mains), mains.index("loop") if "loop" in mains else None)
         labels += [branch_label(labels[k]) for k in kinds[len(mains):]]
-        frame = map_frame(size, name, slug, [lb.name for lb in labels], aspect)
+        heading, extras = legend_extras(style) if clutter else (None, [])
+        frame = map_frame(size, name, slug, [lb.name for lb in labels], aspect, heading, tuple(extras))
         origin, cell, grid = frame.grid(GRID_NODES[level])
         net = build_network(rng, kinds, grid, _blocked(frame, grid, origin, cell), STATION_SPACING)
         if net is not None and map_difficulty(len(kinds), _transfers(net)) == level:
             city = _assemble(rng, name, slug, style, size, kinds, labels, net, origin, cell)
-            city.aspect = aspect
+            city.aspect, city.style, city.clutter = aspect, style, clutter
             return city
     raise RuntimeError(f"no {level} city found for seed {seed}")  # never seen in practice
 
@@ -193,30 +197,31 @@ class DrawnCity:
     image: object
     labels: dict
     leaders: dict
+    reserved: list
     problems: list
 
 
 def draw(city: SynthCity, strict: bool = False) -> DrawnCity:
     """Render CITY and check its labels on the image (`strict`: see `render_palette`)."""
-    image, labels, leaders = render_palette(city, strict)
-    frame = map_frame(city.size, city.name, city.slug, list(city.lines), city.aspect)
-    problems = label_problems(image, labels, city.positions, city.colors.values(),
-                              [frame.title_box, frame.legend_box], _flat(leaders))
-    return DrawnCity(city, image, labels, leaders, problems)
+    image, labels, leaders, reserved = render_palette(city, strict)
+    problems = label_problems(image, labels, city.positions, [*city.colors.values(), *other_colours(city)],
+                              reserved, _flat(leaders))
+    return DrawnCity(city, image, labels, leaders, reserved, problems)
 
 
-def draw_city(seed: int, difficulty: str = "mixed", size: int = 1024, aspect: float = 1.0) -> DrawnCity:
+def draw_city(seed: int, difficulty: str = "mixed", size: int = 1024, aspect: float = 1.0,
+              clutter: bool = False) -> DrawnCity:
     """The city of SEED in the first of `MAX_LAYOUTS` layouts whose labels all fit (no line
     through a label, no overlap, none nearer another station); failing that, its first
     layout, label problems and all."""
     for layout in range(MAX_LAYOUTS):
         try:  # a layout is given up at its first label that cannot be placed clear of lines
-            drawn = draw(generate_city(seed, difficulty, size, layout, aspect), strict=True)
+            drawn = draw(generate_city(seed, difficulty, size, layout, aspect, clutter), strict=True)
         except Crowded:
             continue
         if not drawn.problems:
             return drawn
-    return draw(generate_city(seed, difficulty, size, 0, aspect))  # its problems are counted by `data check`
+    return draw(generate_city(seed, difficulty, size, 0, aspect, clutter))  # its problems are counted by `data check`
 
 
 def _flat(leaders: dict) -> dict:
@@ -232,7 +237,6 @@ def write_city(city: SynthCity | DrawnCity, root: Path) -> CityFiles:
     files = CityFiles(root / "stations" / city.country / f"{city.slug}.json",
                       root / "maps" / city.country / f"{city.slug}.png",
                       root / "positions" / city.country / f"{city.slug}.json")
-    frame = map_frame(city.size, city.name, city.slug, list(city.lines), city.aspect)
     png = io.BytesIO()
     image.save(png, format="PNG", optimize=False, compress_level=1)
     write_json_atomic(files.station_file, station_file_mapping(city))
@@ -243,6 +247,7 @@ def write_city(city: SynthCity | DrawnCity, root: Path) -> CityFiles:
         "lines": dict(city.colors),
         "labels": {s: list(box) for s, box in labels.items()},  # what `legibility.label_problems` checks
         "leaders": {s: [round(v, 1) for v in line] for s, line in _flat(leaders).items()},
-        "reserved": [list(frame.title_box), list(frame.legend_box)],
+        "reserved": [list(box) for box in drawn.reserved],
+        "other_colours": ["#%02x%02x%02x" % rgb for rgb in other_colours(city)],
     })
     return files

@@ -30,6 +30,8 @@ class Frame:
     legend_box: Box
     legend_row: int      # height of one legend row
     legend_pad: int
+    legend_heading: str | None = None    # clutter: a heading in the city's language
+    legend_extras: tuple[str, ...] = ()  # clutter: entries after the metro (regional rail)
 
     def grid(self, nodes: int) -> tuple[tuple[int, int], int, tuple[int, int]]:
         """((x, y) origin, cell, (columns, rows)) in pixels of a grid of `nodes` nodes
@@ -41,9 +43,11 @@ class Frame:
         return origin, cell, counts
 
 
-def map_frame(size: int, city_name: str, slug: str, line_names: list[str], aspect: float = 1.0) -> Frame:
+def map_frame(size: int, city_name: str, slug: str, line_names: list[str], aspect: float = 1.0,
+              heading: str | None = None, extras: tuple[str, ...] = ()) -> Frame:
     """Title at the top left; the legend in a corner that depends on the city (its slug).
-    `size` is the longer side; `aspect` is width / height."""
+    `size` is the longer side; `aspect` is width / height; `heading` and `extras` add a
+    legend heading and entries after the metro's."""
     width, height = (size, round(size / aspect)) if aspect >= 1 else (round(size * aspect), size)
     margin = round(size * 0.05)
     label_px = max(6, round(size / 88))
@@ -54,11 +58,13 @@ def map_frame(size: int, city_name: str, slug: str, line_names: list[str], aspec
 
     font, pad = glyph_font(label_px), label_px // 2
     row = round(font.height * 1.35)
-    entries = list(line_names) + [TRANSFER_ENTRY]
+    entries = list(line_names) + [TRANSFER_ENTRY] + list(extras)
     box_w = 2 * pad + 3 * label_px + pad + max(font.width(e) for e in entries)
-    box_h = 2 * pad + row * len(entries)
+    if heading:
+        box_w = max(box_w, 2 * pad + glyph_font(label_px, True).width(heading))
+    box_h = 2 * pad + row * (len(entries) + bool(heading))
     corner = ("top right", "bottom left", "bottom right")[zlib.crc32(slug.encode()) % 3]
     x0 = width - margin // 2 - box_w if corner.endswith("right") else margin // 2
     y0 = margin // 2 if corner.startswith("top") else height - margin // 2 - box_h
     return Frame(size, width, height, margin, label_px, title_px, max(2, round(size / 128)), title, title_box,
-                 (x0, y0, x0 + box_w, y0 + box_h), row, pad)
+                 (x0, y0, x0 + box_w, y0 + box_h), row, pad, heading, tuple(extras))

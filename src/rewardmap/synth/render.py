@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .colors import hex_to_rgb
+from . import clutter
 from .frame import TRANSFER_ENTRY, Box, Frame, map_frame
 from .text import block_size, glyph_font, text_block
 
@@ -126,19 +127,22 @@ class _Canvas:
 def render_city(city, return_labels: bool = False):
     """The map as an RGB image (`city.width` x `city.height`); with `return_labels`, also each station's
     label box (x0, y0, x1, y1), exclusive ends."""
-    image, labels, _ = render_palette(city)
+    image, labels, _, _ = render_palette(city)
     image = image.convert("RGB")
     return (image, labels) if return_labels else image
 
 
-def render_palette(city, strict: bool = False) -> tuple[Image.Image, dict[str, Box], dict[str, tuple]]:
-    """The map as a palette image, each station's label box, and the leader line (from,
-    to) of each label set apart from its crowded station. `strict`: raise `Crowded` as soon
-    as a label would have to cross a line, instead of drawing it so."""
-    frame = map_frame(city.size, city.name, city.slug, list(city.lines), city.aspect)
+def render_palette(city, strict: bool = False) -> tuple[Image.Image, dict[str, Box], dict[str, tuple], list[Box]]:
+    """The map as a palette image, each station's label box, the leader line (from, to) of
+    each label set apart from its crowded station, and the boxes no label may enter (title,
+    legend, notes). `strict`: raise `Crowded` as soon as a label would have to cross a line,
+    instead of drawing it so."""
+    frame = city_frame(city)
     rng = random.Random(zlib.crc32(city.slug.encode()))
     canvas = _Canvas(frame.width, frame.height)
     _draw_scenery(canvas, rng, frame)
+    if city.clutter:
+        clutter.draw_rail(canvas, rng, frame)
     geometry = _Geometry(city, frame)
     ticks = rng.random() < 0.65
     _draw_lines(canvas, city, geometry)
@@ -155,10 +159,27 @@ def render_palette(city, strict: bool = False) -> tuple[Image.Image, dict[str, B
         for station in geometry.ordinary:
             for box in geometry.tick_boxes(station):
                 canvas.occupy(box)
+    reserved = [frame.title_box, frame.legend_box]
+    if city.clutter:
+        notes = clutter.draw_notes(canvas, rng, frame, city.style, city.positions)
+        reserved += [notes] if notes else []
+        clutter.draw_icons(canvas, rng, frame)
     labels, sides, leaders = _place_labels(canvas, city, frame, geometry, strict)
     if ticks:
         _draw_ticks(canvas, geometry, sides)
-    return canvas.finish(), labels, leaders
+    return canvas.finish(), labels, leaders, reserved
+
+
+def city_frame(city) -> Frame:
+    """The sheet of CITY's map: its size and shape, title and legend (with the clutter's
+    heading and entries when it has clutter)."""
+    heading, extras = clutter.legend_extras(city.style) if city.clutter else (None, [])
+    return map_frame(city.size, city.name, city.slug, list(city.lines), city.aspect, heading, tuple(extras))
+
+
+def other_colours(city) -> list:
+    """Colours no label may cover besides the metro lines': the clutter's rail and icons."""
+    return [clutter.RAIL, clutter.ICON] if city.clutter else []
 
 
 # --- geometry -------------------------------------------------------------------------------
@@ -362,10 +383,17 @@ def _draw_legend(canvas: _Canvas, city, frame: Frame) -> None:
     canvas.occupy(_grow(box, pad))
     font, ink = glyph_font(frame.label_px), pal.ramp(INK, WHITE)
     swatch = 3 * frame.label_px
-    entries = [(line, hex_to_rgb(c)) for line, c in city.colors.items()] + [(TRANSFER_ENTRY, None)]
+    entries = ([(line, hex_to_rgb(c)) for line, c in city.colors.items()] + [(TRANSFER_ENTRY, None)]
+               + [(name, clutter.RAIL) for name in frame.legend_extras])
+    if frame.legend_heading:
+        bold = glyph_font(frame.label_px, True)
+        canvas.text(x0 + pad, y0 + pad + (row - bold.height) // 2, bold.render(frame.legend_heading), ink)
+        y0 += row
     for k, (name, rgb) in enumerate(entries):
         cy = y0 + pad + k * row + row // 2
-        if rgb is None:
+        if rgb == clutter.RAIL:
+            canvas.draw.line([(x0 + pad, cy), (x0 + pad + swatch, cy)], fill=pal.add(rgb), width=max(1, w // 3))
+        elif rgb is None:
             r = round(w * 0.95)
             cx = x0 + pad + swatch // 2
             canvas.draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=pal.white, outline=pal.add(OUTLINE),
