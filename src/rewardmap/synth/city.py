@@ -41,6 +41,9 @@ GRID_NODES = {"easy": 25, "middle": 25, "hard": 27}  # along the longer side; od
 MIN_ASPECT = 0.4  # width / height from 0.4 (portrait) to 2.5 (landscape)
 STATION_SPACING = 2  # stations 2-3 grid steps apart, closer only where lines meet
 MAX_LAYOUTS = 64  # layouts `draw_city` tries for one whose labels all fit
+# Below this longer side the labels' 6-pixel font floor makes them too large for the map to
+# hold them all; such maps are drawn in their first layout (`data check` counts the rest).
+LEGIBLE_SIZE = 512
 
 
 @dataclass
@@ -212,9 +215,9 @@ def draw(city: SynthCity, strict: bool = False) -> DrawnCity:
 def draw_city(seed: int, difficulty: str = "mixed", size: int = 1024, aspect: float = 1.0,
               clutter: bool = False) -> DrawnCity:
     """The city of SEED in the first of `MAX_LAYOUTS` layouts whose labels all fit (no line
-    through a label, no overlap, none nearer another station); failing that, its first
-    layout, label problems and all."""
-    for layout in range(MAX_LAYOUTS):
+    through a label, no overlap, none nearer another station); failing that, or for a map
+    smaller than `LEGIBLE_SIZE`, its first layout, label problems and all."""
+    for layout in range(MAX_LAYOUTS if size >= LEGIBLE_SIZE else 0):
         try:  # a layout is given up at its first label that cannot be placed clear of lines
             drawn = draw(generate_city(seed, difficulty, size, layout, aspect, clutter), strict=True)
         except Crowded:
