@@ -115,7 +115,8 @@ def main() -> None:
     completions = args.prompts * args.generations
     accumulation = completions // args.per_device_batch
     config = GRPOConfig(
-        output_dir=str(tmp / "out"), bf16=CUDA, use_cpu=not CUDA, activation_checkpointing=CUDA and not args.no_checkpointing,
+        output_dir=str(tmp / "out"), bf16=CUDA, use_cpu=not CUDA,
+        activation_checkpointing=CUDA and not args.no_checkpointing,
         learning_rate=1e-6, cache_implementation="static" if args.static_cache or args.compile_generation else None,
         use_liger_kernel=args.liger,
         lr_scheduler_type="constant", weight_decay=0.01, max_grad_norm=1.0, beta=1e-3, use_bias_correction_kl=False,

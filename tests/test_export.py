@@ -148,3 +148,13 @@ def test_export_errors_are_one_line(ds, tmp_path):
     result = rewardmap("data", "export", str(tmp_path / "none"), "--format", "hf", "--out", str(tmp_path / "h"),
                        check=False)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "h").exists()
+
+
+def test_a_bad_station_file_is_one_line_and_nothing_is_written(ds, tmp_path):
+    bad = tmp_path / "bad"
+    shutil.copytree(ds, bad)
+    station = next((bad / "stations").rglob("*.json"))
+    station.write_bytes(b"\xff\xfe not text")
+    with pytest.raises(InputError, match="station file is not UTF-8 text"):
+        export_dataset(bad, "verl", tmp_path / "out.parquet")
+    assert not (tmp_path / "out.parquet").exists() and not list(tmp_path.glob(".out.parquet*"))

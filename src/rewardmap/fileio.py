@@ -157,8 +157,8 @@ def read_jsonl_fields(path: str | os.PathLike, fields: Iterable[str], required: 
     texts a command does not read. REQUIRED, one of FIELDS, is left out of a record that
     lacks it, so that the caller can name the line. RAW fields are kept as their JSON text
     (`msgspec.Raw`, read with `raw_value`) where the fast decoder reads the line: a key to
-    remember work by, decoded only when needed. A line the fast decoder refuses is read by `read_jsonl`'s rules, so it is
-    accepted or refused, in the same words, exactly as there."""
+    remember work by, decoded only when needed. A line the fast decoder refuses is read by
+    `read_jsonl`'s rules, so it is accepted or refused, in the same words, exactly as there."""
     import msgspec
 
     as_dict, unset = msgspec.structs.asdict, msgspec.UNSET

@@ -90,7 +90,11 @@ class _Reader:
 
     def station_text(self, path: str) -> str:
         if path not in self.stations:
-            self.stations[path] = read_capped(path, STATION_FILE_MAX_BYTES, "station file").decode("utf-8")
+            data = read_capped(path, STATION_FILE_MAX_BYTES, "station file")
+            try:
+                self.stations[path] = data.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise InputError(f"{path}: station file is not UTF-8 text (byte {e.start})") from None
         return self.stations[path]
 
 

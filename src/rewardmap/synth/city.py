@@ -18,8 +18,10 @@ from pathlib import Path
 from ..errors import check_choice
 from ..fileio import write_bytes_atomic, write_json_atomic
 from ..network.difficulty import map_difficulty
+from .clutter import legend_extras
 from .frame import map_frame
 from .layout import Network, build_network
+from .legibility import label_problems
 from .names import (
     STYLES,
     LineLabel,
@@ -29,8 +31,6 @@ from .names import (
     slugify,
     station_names,
 )
-from .legibility import label_problems
-from .clutter import legend_extras
 from .render import Crowded, other_colours, render_palette
 
 LEVELS = ("easy", "middle", "hard")
@@ -224,7 +224,7 @@ def draw_city(seed: int, difficulty: str = "mixed", size: int = 1024, aspect: fl
             continue
         if not drawn.problems:
             return drawn
-    return draw(generate_city(seed, difficulty, size, 0, aspect, clutter))  # its problems are counted by `data check`
+    return draw(generate_city(seed, difficulty, size, 0, aspect, clutter))  # `data check` counts its problems
 
 
 def _flat(leaders: dict) -> dict:

@@ -4,8 +4,9 @@ A label is a problem when, inside its box on the image, a line or a line badge s
 (a pixel of a line's colour), when it covers a transfer symbol or the legend (their outline
 colours), when it overlaps another label, the title or the legend box, when it leaves the
 image, or when another station is nearer to it than its own (a reader could not tell whose
-it is; a label joined to its station by a leader line is judged by the leader's start). `rewardmap data synth` redraws a city until none is left, and `rewardmap data check`
-counts them for the synthetic maps of a dataset.
+it is; a label joined to its station by a leader line is judged by the leader's start).
+`rewardmap data synth` lays a city out again until none is left, and `rewardmap data
+check` counts them for the synthetic maps of a dataset.
 """
 
 from __future__ import annotations

@@ -6,10 +6,13 @@ anyway by writing glyph coverage through small colour ramps of the palette.
 
 Labels are placed greedily, line by line, on pixel occupancy masks (everything drawn so
 far plus placed labels). Each station tries the eight compass positions, across its line
-first, near before far, then slid sideways, then a two-line wrap, then a smaller font; a
+first, near before far, then slid sideways, then a two-line wrap, then smaller fonts; a
 spot must be free and closer to its own station than to any other. With no such spot the
 label may push one to three blocking labels elsewhere; failing that it moves further out,
-then may cross a line, and only as a last resort overlaps: a label is never dropped.
+then further still with a thin leader line to its station that crosses nothing. Past that,
+`strict` rendering gives the layout up (`Crowded`: `synth.city.draw_city` lays the city out
+again); otherwise the label may cross a line, and only as a last resort overlaps: a label
+is never dropped.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from collections import defaultdict
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .colors import hex_to_rgb
 from . import clutter
+from .colors import hex_to_rgb
 from .frame import TRANSFER_ENTRY, Box, Frame, map_frame
 from .text import block_size, glyph_font, text_block
 
