@@ -4,7 +4,7 @@ import json
 
 from commands import rewardmap
 from rewardmap.synth.city import draw_city, generate_city
-from rewardmap.synth.clutter import LOCAL, RAIL, naming
+from rewardmap.synth.clutter import LOCAL, RAIL, SUBTITLES, naming
 from rewardmap.synth.frame import map_frame
 from rewardmap.synth.render import city_frame
 
@@ -17,6 +17,7 @@ def test_clutter_is_drawn_and_labels_stay_clear_of_it():
     heading, rail, _ = LOCAL[busy.city.style]
     frame = city_frame(busy.city)
     assert frame.legend_heading == heading and frame.legend_extras == (rail,)
+    assert frame.subtitle == SUBTITLES[busy.city.style] and frame.title_box[3] > city_frame(plain.city).title_box[3]
     base = map_frame(768, busy.city.name, busy.city.slug, list(busy.city.lines))
     height = lambda f: f.legend_box[3] - f.legend_box[1]  # noqa: E731
     assert height(frame) == height(base) + 2 * frame.legend_row  # a heading row and a rail row
@@ -30,7 +31,8 @@ def test_no_clutter_text_names_a_station():
     for seed in range(300):
         city = generate_city(seed, "mixed", 512, clutter=True)
         heading, rail, _ = LOCAL[city.style]
-        assert naming([heading, rail], city.positions) == [heading, rail], city.slug
+        words = [heading, rail, SUBTITLES[city.style]]
+        assert naming(words, city.positions) == words, city.slug
 
 
 def test_data_synth_clutter_keeps_every_answer_and_label(tmp_path):

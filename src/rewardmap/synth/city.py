@@ -18,7 +18,7 @@ from pathlib import Path
 from ..errors import check_choice
 from ..fileio import write_bytes_atomic, write_json_atomic
 from ..network.difficulty import map_difficulty
-from .clutter import legend_extras
+from .clutter import sheet_words
 from .frame import map_frame
 from .layout import Network, build_network
 from .legibility import label_problems
@@ -134,8 +134,8 @@ def generate_city(seed: int, difficulty: str = "mixed", size: int = 1024, layout
         mains = [k for k in kinds if isinstance(k, str)]
         labels = line_labels(rng, style, len(mains), mains.index("loop") if "loop" in mains else None)
         labels += [branch_label(labels[k]) for k in kinds[len(mains):]]
-        heading, extras = legend_extras(style) if clutter else (None, [])
-        frame = map_frame(size, name, slug, [lb.name for lb in labels], aspect, heading, tuple(extras))
+        heading, extras, subtitle = sheet_words(style) if clutter else (None, [], None)
+        frame = map_frame(size, name, slug, [lb.name for lb in labels], aspect, heading, tuple(extras), subtitle)
         origin, cell, grid = frame.grid(GRID_NODES[level])
         net = build_network(rng, kinds, grid, _blocked(frame, grid, origin, cell), STATION_SPACING)
         if net is not None and map_difficulty(len(kinds), _transfers(net)) == level:

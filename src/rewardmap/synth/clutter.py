@@ -1,6 +1,6 @@
 """What real maps carry besides the metro, for `data synth --clutter`: a thinner grey
-regional rail network named in the legend, a legend heading and a notes box in the city's
-language, and service icons. None of it names a place, so nothing can be mistaken for a
+regional rail network named in the legend, a title block with a subtitle, a legend heading
+and a notes box in the city's language, and service icons. None of it names a place, so nothing can be mistaken for a
 station, and the metro is drawn over it unchanged: every question stays answerable.
 """
 
@@ -17,7 +17,10 @@ ICON = (44, 108, 176)    # service icons
 BORDER = (150, 150, 150)  # box outlines, as the legend's
 INK, WHITE = (28, 28, 32), (255, 255, 255)
 
-# Per naming style: legend heading, the rail network's name, notes.
+# Per naming style: legend heading, the rail network's name, notes; and the title's subtitle.
+SUBTITLES = {"english": "Metro and regional rail", "italian": "Metropolitana e ferrovie regionali",
+             "iberian": "Metro e comboios regionais", "nordic": "Tunnelbana och pendeltåg",
+             "malay": "Metro dan kereta api komuter", "pinyin": "Ditie yu shijiao tielu"}
 LOCAL = {
     "english": ("Key", "Regional rail", ["Trains every 3-8 minutes", "First trains 05:30, last 00:30",
                                          "Step-free access at most stations"]),
@@ -35,10 +38,10 @@ LOCAL = {
 ICONS = ("P", "i", "+")  # parking, information, first aid
 
 
-def legend_extras(style: str) -> tuple[str, list[str]]:
-    """(legend heading, extra legend entries) in the city's language."""
+def sheet_words(style: str) -> tuple[str, list[str], str]:
+    """(legend heading, extra legend entries, title subtitle) in the city's language."""
     heading, rail, _ = LOCAL.get(style, LOCAL["english"])
-    return heading, [rail]
+    return heading, [rail], SUBTITLES.get(style, SUBTITLES["english"])
 
 
 def draw_rail(canvas, rng: random.Random, frame: Frame) -> None:

@@ -31,6 +31,7 @@ class Frame:
     legend_row: int      # height of one legend row
     legend_pad: int
     legend_heading: str | None = None    # clutter: a heading in the city's language
+    subtitle: str | None = None          # clutter: a line under the title, in the city's language
     legend_extras: tuple[str, ...] = ()  # clutter: entries after the metro (regional rail)
 
     def grid(self, nodes: int) -> tuple[tuple[int, int], int, tuple[int, int]]:
@@ -44,10 +45,10 @@ class Frame:
 
 
 def map_frame(size: int, city_name: str, slug: str, line_names: list[str], aspect: float = 1.0,
-              heading: str | None = None, extras: tuple[str, ...] = ()) -> Frame:
+              heading: str | None = None, extras: tuple[str, ...] = (), subtitle: str | None = None) -> Frame:
     """Title at the top left; the legend in a corner that depends on the city (its slug).
     `size` is the longer side; `aspect` is width / height; `heading` and `extras` add a
-    legend heading and entries after the metro's."""
+    legend heading and entries after the metro's; `subtitle` a line under the title."""
     width, height = (size, round(size / aspect)) if aspect >= 1 else (round(size * aspect), size)
     margin = round(size * 0.05)
     label_px = max(6, round(size / 88))
@@ -55,6 +56,10 @@ def map_frame(size: int, city_name: str, slug: str, line_names: list[str], aspec
     title = f"{city_name} Metro"
     title_font = glyph_font(title_px, True)
     title_box = (margin, margin // 2, margin + title_font.width(title), margin // 2 + title_font.height)
+    if subtitle:  # the title block grows by a line of label text
+        sub_font = glyph_font(label_px)
+        title_box = (title_box[0], title_box[1], max(title_box[2], margin + sub_font.width(subtitle)),
+                     title_box[3] + round(sub_font.height * 1.3))
 
     font, pad = glyph_font(label_px), label_px // 2
     row = round(font.height * 1.35)
@@ -67,4 +72,4 @@ def map_frame(size: int, city_name: str, slug: str, line_names: list[str], aspec
     x0 = width - margin // 2 - box_w if corner.endswith("right") else margin // 2
     y0 = margin // 2 if corner.startswith("top") else height - margin // 2 - box_h
     return Frame(size, width, height, margin, label_px, title_px, max(2, round(size / 128)), title, title_box,
-                 (x0, y0, x0 + box_w, y0 + box_h), row, pad, heading, tuple(extras))
+                 (x0, y0, x0 + box_w, y0 + box_h), row, pad, heading, subtitle, tuple(extras))

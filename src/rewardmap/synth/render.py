@@ -176,8 +176,8 @@ def render_palette(city, strict: bool = False) -> tuple[Image.Image, dict[str, B
 def city_frame(city) -> Frame:
     """The sheet of CITY's map: its size and shape, title and legend (with the clutter's
     heading and entries when it has clutter)."""
-    heading, extras = clutter.legend_extras(city.style) if city.clutter else (None, [])
-    return map_frame(city.size, city.name, city.slug, list(city.lines), city.aspect, heading, tuple(extras))
+    heading, extras, subtitle = clutter.sheet_words(city.style) if city.clutter else (None, [], None)
+    return map_frame(city.size, city.name, city.slug, list(city.lines), city.aspect, heading, tuple(extras), subtitle)
 
 
 def other_colours(city) -> list:
@@ -375,7 +375,12 @@ def _grow(box: Box, by: int) -> Box:
 def _draw_title(canvas: _Canvas, frame: Frame) -> None:
     x0, y0, _, _ = frame.title_box
     canvas.occupy(_grow(frame.title_box, frame.label_px // 2))
-    canvas.text(x0, y0, glyph_font(frame.title_px, True).render(frame.title), canvas.palette.ramp(INK, WHITE))
+    title_font, ink = glyph_font(frame.title_px, True), canvas.palette.ramp(INK, WHITE)
+    canvas.text(x0, y0, title_font.render(frame.title), ink)
+    if frame.subtitle:  # a title block: the subtitle under a thin rule
+        y = y0 + title_font.height + max(1, frame.label_px // 6)
+        canvas.draw.line([(x0, y), (frame.title_box[2], y)], fill=canvas.palette.add(clutter.BORDER), width=1)
+        canvas.text(x0, y + max(1, frame.label_px // 6), glyph_font(frame.label_px).render(frame.subtitle), ink)
 
 
 def _draw_legend(canvas: _Canvas, city, frame: Frame) -> None:
