@@ -140,7 +140,8 @@ def test_cli_build_check_and_errors(tmp_path, toy_file):
                                  "--types", "TorF1,Nonsense"])
     assert result.exit_code == 2 and "Nonsense" in result.output
     for command in (["--help"], ["data", "--help"], ["data", "build", "--help"], ["data", "synth", "--help"],
-                    ["data", "check", "--help"], ["data", "import", "--help"], ["data", "download", "--help"]):
+                    ["data", "check", "--help"], ["data", "import", "--help"], ["data", "download", "--help"],
+                    ["data", "export", "--help"], ["score", "--help"], ["train", "--help"], ["eval", "--help"]):
         result = runner.invoke(app, command)
         assert result.exit_code == 0 and "Usage" in result.output
 

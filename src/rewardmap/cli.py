@@ -15,11 +15,12 @@ from . import __version__
 from .errors import InputError, check_choice
 from .questions.kinds import QUESTION_TYPES
 
+# Markdown: help text reflows (docstrings wrap lines mid-sentence) and `code` shows as code.
 app = typer.Typer(help="Teach multimodal models to read transit maps and plan routes on them.",
-                  no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode="markdown", no_args_is_help=True, pretty_exceptions_enable=False,
                   context_settings={"help_option_names": ["-h", "--help"]})
 data_app = typer.Typer(help="Build, synthesise, import and check datasets of map questions.",
-                       no_args_is_help=True)
+                       rich_markup_mode="markdown", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 err = Console(stderr=True)
 out = Console()
@@ -120,8 +121,9 @@ def data_synth(
 ):
     """Draw synthetic transit maps and build questions on them.
 
-    Writes OUT/maps/synthetic/*.png, OUT/stations/synthetic/*.json (ReasonMap station
-    files), OUT/positions/synthetic/*.json (station pixel positions) and OUT/questions.jsonl.
+    Writes `OUT/maps/synthetic/*.png`, `OUT/stations/synthetic/*.json` (ReasonMap station
+    files), `OUT/positions/synthetic/*.json` (station pixel positions and label boxes) and
+    `OUT/questions.jsonl`.
     """
     from .datasets.synthetic import parse_aspect, synth_dataset
 
