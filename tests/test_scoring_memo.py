@@ -73,8 +73,11 @@ def test_metrics_memo_keeps_routes_apart_and_gives_each_line_its_own_scores(tmp_
     # same answers and fields, other reference routes: scored apart
     other = dict(routes[0], routes=routes[1]["routes"], response_short=routes[0]["answer"],
                  response_long=routes[0]["answer"])
-    rows += [other, dict(other, routes={"plan 1": [dict(routes[1]["routes"]["plan 1"][0], num_via_stops=float("nan"))]}
-                          if isinstance(routes[1]["routes"], dict) else other["routes"])]
+    # and a line the fast decoder refuses (NaN in its routes), read by the standard library's rules
+    plans = routes[1]["routes"]
+    first_plan = (list(plans.values()) if isinstance(plans, dict) else plans)[0]
+    nan_routes = [[dict(first_plan[0], num_via_stops=float("nan")), *first_plan[1:]]]
+    rows += [other, dict(other, routes=nan_routes)]
     path = tmp_path / "pred.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     summary, scores = evaluate_predictions(path, "reasonmap", root)
