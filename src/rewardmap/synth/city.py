@@ -208,7 +208,7 @@ def draw(city: SynthCity, strict: bool = False) -> DrawnCity:
     """Render CITY and check its labels on the image (`strict`: see `render_palette`)."""
     image, labels, leaders, reserved = render_palette(city, strict)
     problems = label_problems(image, labels, city.positions, [*city.colors.values(), *other_colours(city)],
-                              reserved, _flat(leaders))
+                              reserved, leaders)
     return DrawnCity(city, image, labels, leaders, reserved, problems)
 
 
@@ -225,10 +225,6 @@ def draw_city(seed: int, difficulty: str = "mixed", size: int = 1024, aspect: fl
         if not drawn.problems:
             return drawn
     return draw(generate_city(seed, difficulty, size, 0, aspect, clutter))  # `data check` counts its problems
-
-
-def _flat(leaders: dict) -> dict:
-    return {s: (a[0], a[1], b[0], b[1]) for s, (a, b) in leaders.items()}
 
 
 def write_city(city: SynthCity | DrawnCity, root: Path) -> CityFiles:
@@ -249,7 +245,7 @@ def write_city(city: SynthCity | DrawnCity, root: Path) -> CityFiles:
         "stations": {s: list(xy) for s, xy in city.positions.items()},
         "lines": dict(city.colors),
         "labels": {s: list(box) for s, box in labels.items()},  # what `legibility.label_problems` checks
-        "leaders": {s: [round(v, 1) for v in line] for s, line in _flat(leaders).items()},
+        "leaders": {s: [round(v, 1) for v in line] for s, line in leaders.items()},
         "reserved": [list(box) for box in drawn.reserved],
         "other_colours": ["#%02x%02x%02x" % rgb for rgb in other_colours(city)],
     })

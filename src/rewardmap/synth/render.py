@@ -136,8 +136,8 @@ def render_city(city, return_labels: bool = False):
 
 
 def render_palette(city, strict: bool = False) -> tuple[Image.Image, dict[str, Box], dict[str, tuple], list[Box]]:
-    """The map as a palette image, each station's label box, the leader line (from, to) of
-    each label set apart from its crowded station, and the boxes no label may enter (title,
+    """The map as a palette image, each station's label box, the leader line (x0, y0, x1, y1
+    from the station) of each label set apart from its crowded station, and the boxes no label may enter (title,
     legend, notes). `strict`: raise `Crowded` as soon as a label would have to cross a line,
     instead of drawing it so."""
     frame = city_frame(city)
@@ -499,7 +499,7 @@ class _Labeller:
         for s, (x, y) in geo.positions.items():
             self.stations_in[x // self.bucket, y // self.bucket].append((x, y, s))
         self.previous: dict[str, tuple[int, int]] = {}  # line -> side of its last label
-        self.leaders: dict[str, tuple[Point, Point]] = {}  # station -> leader line (from, to)
+        self.leaders: dict[str, tuple[float, ...]] = {}  # station -> leader line (x0, y0, x1, y1), from the station
 
     def spots(self, station: str, reaches: tuple[float, ...] = (0.0, 0.35, 0.7)):
         """Candidate (box, direction, lines, font), best first: full size before wrapped
@@ -593,7 +593,7 @@ class _Labeller:
             if not self._clear_path(start, end, self.geo.symbol_box(station)) or self._nearest_to(start) != station:
                 continue
             self._put(station, spot)
-            self.leaders[station] = (start, end)
+            self.leaders[station] = (*start, *end)
             for px, py in _samples(start, end):
                 self.canvas.occupy((px - 1, py - 1, px + 2, py + 2))
             return True
@@ -663,7 +663,7 @@ def _place_labels(canvas: _Canvas, city, frame: Frame, geo: _Geometry, strict: b
         labeller.place(station)
     labeller.write(canvas.palette.ramp(INK, WHITE))
     leader = canvas.palette.add(LEADER)
-    for start, end in labeller.leaders.values():
-        canvas.draw.line([start, end], fill=leader, width=1)
+    for line in labeller.leaders.values():
+        canvas.draw.line(line, fill=leader, width=1)
     return ({s: spot[0] for s, spot in labeller.placed.items()},
             {s: spot[1] for s, spot in labeller.placed.items()}, dict(labeller.leaders))

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from ..errors import InputError
 from ..questions.kinds import ROUTE_TYPE
-from ..questions.prompts import target_text  # noqa: F401  (where training reads it)
+from ..questions.prompts import target_text
 
 REWARD_COLUMNS = ("type", "answer", "station_1", "station_2", "difficulty_city", "question_transfer_count", "json")
 
