@@ -9,7 +9,7 @@ DEMO_DIR ?= demo
 # development machines; on a GPU machine set TORCH to the build you want.
 TORCH ?= torch==2.13.0
 
-.PHONY: install demo data-demo test bench clean
+.PHONY: install demo data-demo tiny-base test bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,11 +20,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The default recipe, offline on a CPU: synthetic maps, tiny Qwen2.5-VL, SFT warm-up, GRPO on
-# the curriculum, evaluation, report (runs/tiny/report.md). --resume: a second `make demo`
-# continues or re-reports the same run instead of refusing to overwrite it.
+# The default recipe, offline on a CPU: synthetic maps, GRPO on the curriculum from the shipped
+# tiny-base model, held-out evaluation before and after, report (runs/tiny/report.md). --resume: a
+# second `make demo` continues or re-reports the same run instead of refusing to overwrite it.
 demo: $(STAMP)
 	OMP_NUM_THREADS=1 $(VENV)/bin/rewardmap train --resume
+
+# Train the shipped tiny-base model again from its built-in recipe and put it in the package
+# (with its provenance: settings, data seed, file hashes). Not part of the demo.
+tiny-base: $(STAMP)
+	OMP_NUM_THREADS=1 $(VENV)/bin/rewardmap train tiny-base --out runs/tiny-base --resume
+	$(PY) -m rewardmap.train.ship runs/tiny-base
 
 data-demo: $(STAMP)
 	$(VENV)/bin/rewardmap data synth --cities 6 --seed 0 --size 1024 --per-city 50 --out $(DEMO_DIR) --overwrite

@@ -1,26 +1,35 @@
 """The tiny analogue of the paper's Table 1 and its ablations, on this CPU.
 
-Every row is the built-in `tiny` recipe with only the settings the paper varies changed:
+Every row is the built-in `tiny` recipe (GRPO from the shipped `tiny-base`) with only the settings
+the paper varies changed:
 
 | row | what it is | settings changed |
 |---|---|---|
-| warm-up only | the SFT warm-up, no RL | grpo.enabled=false |
+| start (no RL) | tiny-base as shipped, evaluated only | grpo.enabled=false |
 | RL, plain reward, no curriculum | GRPO on every type shuffled, 10 for a right answer | curriculum shuffled, reward baseline, alpha 0 |
 | reward design, no curriculum | RewardMap's reward without the curriculum | curriculum shuffled |
 | curriculum, plain reward | the curriculum with the plain reward | reward baseline, alpha 0 |
 | RewardMap | the whole method (the tiny recipe as it is) | - |
+| RewardMap, batch-scaled advantages | the difficulty weight W survives normalisation | grpo.scale_rewards=batch |
+| RewardMap, unscaled advantages | W survives, rewards are not divided at all | grpo.scale_rewards=none |
 
-All rows train on the same synthetic questions (drawn once, as the tiny recipe draws them)
-and are judged on the same held-out cities; each row runs once per seed (the seed of the
-model's initial weights, the warm-up, GRPO's sampling and the curriculum shuffle), and
-`rewardmap compare --by-name --trivial` puts them side by side (mean of the seeds, ± half
-their range), with the warm-up-only row as the baseline.
+With `scale_rewards: group` (GRPO's and the released trainer's), each question's rewards are
+divided by their own standard deviation, and W, the same for every rollout of one question,
+divides out; the last two rows keep it.
+
+All rows train on the same synthetic questions (drawn once, as the tiny recipe draws them) and
+are judged on the same held-out cities; each row runs once per seed (the seed of GRPO's sampling
+and of the curriculum shuffle; the evaluation's sampling seed stays fixed, so that every row's
+samples are drawn alike). `rewardmap compare --by-name --trivial` puts the rows side by side
+(greedy accuracies, mean of the seeds, 95% intervals over the questions and paired differences
+from the start row); this script adds the sampled accuracy of each row, the change from the
+start paired per question and seed.
 
     OMP_NUM_THREADS=1 python benchmarks/table1_tiny.py --out runs/table1 [--seeds 0 1] [--jobs 2]
 
-It takes about an hour on a 2-core machine with --jobs 2 (runs finished earlier are
+It takes about an hour and a half on a 2-core machine with --jobs 2 (runs finished earlier are
 kept, so it can be stopped and started again). `--set key=value` changes a setting of every
-row, e.g. for a quick check: --set sft.max_steps=2 --set grpo.max_steps=2.
+row, e.g. for a quick check: --set grpo.max_steps=2 --set eval.per_type=10.
 """
 
 from __future__ import annotations
@@ -33,13 +42,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROWS = {
-    "warmup-only": ["grpo.enabled=false"],
+    "start": ["grpo.enabled=false"],
     "rl-plain-reward": ["curriculum.preset=shuffled", "reward.mode=baseline", "reward.alpha=0"],
     "reward-no-curriculum": ["curriculum.preset=shuffled"],
     "curriculum-plain-reward": ["reward.mode=baseline", "reward.alpha=0"],
     "rewardmap": [],
+    "rewardmap-scale-batch": ["grpo.scale_rewards=batch"],
+    "rewardmap-scale-none": ["grpo.scale_rewards=none"],
 }
-SEEDS = ("model.tiny.seed", "sft.seed", "grpo.seed", "curriculum.seed")
+SEEDS = ("grpo.seed", "curriculum.seed")
 
 
 def draw_data(out: Path, overrides: list[str]) -> Path:
@@ -75,6 +86,41 @@ def run_row(out: Path, row: str, seed: int, data: Path, overrides: list[str]) ->
     return folder
 
 
+def sampled_table(out: Path, folders: list[Path], jobs: list[tuple[str, int]]) -> str:
+    """Each row's held-out figures over the five Plus types: greedy and sampled accuracy (mean over
+    seeds), and their change from the start of GRPO, paired per question and seed, with 95% intervals."""
+    import json
+
+    from rewardmap.metrics.intervals import interval, paired_difference
+    from rewardmap.questions.kinds import PLUS_TYPES
+    from rewardmap.train.report_heldout import PER_QUESTION
+
+    lines = ["| row | seeds | greedy | sampled | greedy change | sampled change |", "|---|---:|---:|---:|---:|---:|"]
+    for row in ROWS:
+        runs = [f for f, (name, _) in zip(folders, jobs) if name == row]
+        cells = []
+        for figure in ("accuracy", "sampled_accuracy"):
+            before, after, strata = [], [], []
+            for run in runs:
+                start = json.loads((run / "eval_before.json").read_text())
+                end = json.loads((run / "eval_after.json").read_text())
+                old = {json.dumps(a["id"]): a for a in start["answers"] if a["type"] in PLUS_TYPES}
+                for a in end["answers"]:
+                    if a["type"] in PLUS_TYPES:
+                        before.append(PER_QUESTION[figure](old[json.dumps(a["id"])]["scores"]))
+                        after.append(PER_QUESTION[figure](a["scores"]))
+                        strata.append(f"{run.name}/{a['type']}")
+            lo, hi = interval(after, strata=strata)
+            d = paired_difference(before, after, strata=strata)
+            cells.append((f"{sum(after) / len(after):.3f} [{lo:.3f}, {hi:.3f}]",
+                          f"{100 * d['difference']:+.1f} [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]"))
+        lines.append(f"| {row} | {len(runs)} | {cells[0][0]} | {cells[1][0]} | {cells[0][1]} | {cells[1][1]} |")
+    text = ("Held-out, five Plus types pooled; changes in points from the start of GRPO (the same "
+            "questions, paired per question and seed; 95% intervals):\n\n" + "\n".join(lines) + "\n")
+    (out / "sampled.md").write_text(text)
+    return text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("runs/table1"))
@@ -88,11 +134,12 @@ def main() -> None:
     jobs = [(row, seed) for seed in args.seeds for row in ROWS]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         folders = list(pool.map(lambda job: run_row(args.out, *job, data, args.overrides), jobs))
-    baseline = next(f for f, (row, _) in zip(folders, jobs) if row == "warmup-only")
+    baseline = next(f for f, (row, _) in zip(folders, jobs) if row == "start")
     table = args.out / "table.md"
     subprocess.run([sys.executable, "-m", "rewardmap", "compare", *map(str, folders), "--baseline", str(baseline),
                     "--by-name", "--trivial", "-o", str(table)], check=True)
     print(table.read_text())
+    print(sampled_table(args.out, folders, jobs))
 
 
 if __name__ == "__main__":

@@ -145,7 +145,8 @@ def test_clashing_names_get_their_folders(tmp_path):
     comparison = compare_runs([one, two, t1, t2])
     assert [r.label for r in comparison.rows] == [f"x [{one}]", f"x [{two}]", f"same [{t1}]", f"same [{t2}]"]
     assert comparison.as_dict()["rows"][1]["kind"] == "eval"
-    assert "100.0 (+50.0)" in _line(comparison.markdown(), f"x [{two}]")
+    # evaluation runs keep each question's score, so their cells carry intervals (TorF1: 2 questions)
+    assert "| 100.0 [100.0, 100.0] (+50.0 [+0.0, +100.0]) |" in _line(comparison.markdown(), f"x [{two}]")
 
 
 def test_trivial_row_and_its_absence(pair, tmp_path):
@@ -275,3 +276,57 @@ def test_output_writes_markdown_json_and_png(tmp_path, pair):
     assert sorted(p.name for p in out.parent.iterdir()) == ["table1.json", "table1.md", "table1.png"]  # no temp files
     with pytest.raises(InputError):
         write_comparison(comparison, tmp_path / "table.json")
+
+
+def _scored_run(folder: Path, name: str, correct: list[bool], types: list[str]) -> Path:
+    """A training run whose eval_after.json keeps each question's benchmark score and weight,
+    as `rewardmap train` writes it."""
+    rows = [{"id": i, "type": t, "city": f"c{i}", "difficulty_city": ("easy", "hard")[i % 2], "correct": ok}
+            for i, (ok, t) in enumerate(zip(correct, types))]
+    result = {"when": "after", "overall": {"count": len(rows)}, "by_type": {},
+              "reasonmap-plus": {**summarize(rows, "reasonmap-plus"), "variant": "robust"},
+              "answers": [{"id": r["id"], "type": r["type"], "answer": "x",
+                           "scores": {"benchmark": {"weight": (1.0, 2.0)[r["id"] % 2], "correct": r["correct"]}}}
+                          for r in rows]}
+    folder.mkdir(parents=True)
+    (folder / "recipe.yaml").write_text(f"name: {name}\n")
+    (folder / "eval_after.json").write_text(json.dumps(result))
+    return folder
+
+
+def test_intervals_come_from_the_questions_and_differences_are_paired(tmp_path):
+    """Each cell's interval is the bootstrap over its questions (weighted ones by their weights);
+    a difference is resampled question by question, so 15 more right answers out of 300 are a
+    difference whose interval excludes 0 although the two rows' intervals overlap."""
+    import random
+
+    from rewardmap.metrics.intervals import interval, paired_difference
+
+    rng = random.Random(0)
+    types = ["TorF1", "Counting2", "Counting3"] * 100
+    before = [rng.random() < 0.5 for _ in types]
+    after = list(before)
+    for i in [i for i, ok in enumerate(before) if not ok][:15]:
+        after[i] = True
+    a = _scored_run(tmp_path / "a", "start", before, types)
+    b = _scored_run(tmp_path / "b", "grpo", after, types)
+    comparison = compare_runs([a, b])
+    base, row = comparison.rows
+    order = sorted(range(len(types)), key=lambda i: json.dumps(i))  # questions in id order, as compare takes them
+    types, before, after = ([xs[i] for i in order] for xs in (types, before, after))
+    lo, hi = base.intervals["plus_overall"]["plain"]
+    assert (lo, hi) == pytest.approx([100 * x for x in interval([float(v) for v in before], strata=types)])
+    weights = [(1.0, 2.0)[i % 2] for i in order]
+    assert base.intervals["plus_overall"]["weighted"] == pytest.approx(
+        [100 * x for x in interval([float(v) for v in before], weights, strata=types)])
+    assert row.intervals["plus_overall"]["plain"][0] < hi  # the two intervals overlap
+    d = comparison.difference_interval(row, next(c for c in comparison.columns if c.key == "plus_overall"), "plain")
+    expected = paired_difference([float(v) for v in before], [float(v) for v in after], strata=types)
+    assert d == pytest.approx((100 * expected["low"], 100 * expected["high"])) and d[0] > 0
+    cell = _line(comparison.markdown(), "grpo").split(" | ")[-1]
+    assert cell.startswith(f"{100 * sum(after) / 300:.1f} [") and "(+5.0 [+" in cell
+    assert comparison.as_dict()["rows"][1]["difference_intervals"]["plus_overall"]["plain"] == pytest.approx(d)
+    # a run without per-question scores (older files) shows no intervals, and no paired ones beside it
+    old = training_run(tmp_path / "old", "old", ALL_RIGHT)
+    mixed = compare_runs([a, old], any_questions=True)
+    assert not mixed.rows[1].intervals and "[" not in _line(mixed.markdown(), "old").split("|", 2)[2]

@@ -28,7 +28,7 @@ def backend_of(model, **kwargs) -> LocalBackend:
     with torch.no_grad():
         for p in backend.model.parameters():
             if p.dim() > 1:
-                p.copy_(torch.randn(p.shape, generator=g) * 0.1)
+                p.copy_(torch.randn(p.shape, generator=g) * 0.3)
     return backend
 
 
@@ -254,3 +254,39 @@ def test_training_held_out_answers_split_a_batch_out_of_memory(data, model):
 
     oom_above(backend, 0)  # nothing fits: every answer is empty (scored as wrong), no crash
     assert generate_answers(backend.model, backend.processor, records[:2], batch_size=2, max_new_tokens=4) == ["", ""]
+
+
+# --- sampled answers -----------------------------------------------------------------
+
+def test_sampled_answers_are_k_per_prompt_seeded_and_greedy_at_a_vanishing_temperature(data, model):
+    """k samples per question, the same for the same seed (and the global random state left alone),
+    other samples for another seed, and, with the temperature near 0, the greedy answer k times:
+    sampling reads the same prompt and image as greedy decoding."""
+    from rewardmap.model.generate import Generator, Sampling
+
+    records = load_benchmark(data, "reasonmap-plus", limit=4)
+    backend = backend_of(model)
+    items = [(r["figure"], r["question"]) for r in records]
+    greedy = Generator(backend.model, backend.processor, batch_size=4, max_new_tokens=6).generate_split(items)
+
+    def sample(seed, temperature=1.0, batch_size=4):
+        generator = Generator(backend.model, backend.processor, batch_size=batch_size, max_new_tokens=6,
+                              sampling=Sampling(k=5, temperature=temperature, seed=seed))
+        return generator.generate_split(items)
+
+    state = torch.random.get_rng_state()
+    first = sample(0)
+    assert torch.equal(state, torch.random.get_rng_state())
+    assert len(first) == 4 and all(isinstance(s, list) and len(s) == 5 for s in first)
+    assert sample(0) == first and sample(1) != first
+    assert len({text for s in first for text in s}) > 4  # temperature 1 on random weights: varied
+    assert sample(0, temperature=1e-4) == [[g] * 5 for g in greedy]
+
+
+def test_sampling_settings_are_checked():
+    from rewardmap.model.generate import Sampling
+
+    with pytest.raises(InputError, match="at least 1"):
+        Sampling(k=0)
+    with pytest.raises(InputError, match="above 0"):
+        Sampling(temperature=0.0)

@@ -57,7 +57,7 @@ def diff(a: Recipe, b: Recipe, ignore=("name",)) -> dict:
 
 
 def test_the_recipe_files_exist():
-    assert builtin_recipes() == ["tiny"]
+    assert builtin_recipes() == ["tiny", "tiny-base"]
     for model in MODELS:
         for row in ROWS:
             assert (RECIPES / model / f"{row}.yaml").is_file(), (model, row)
@@ -119,11 +119,14 @@ def test_tiny_is_an_offline_cpu_demo():
     from rewardmap.model.tiny import TinyModelConfig
 
     tiny = load_recipe("tiny")
-    assert tiny.model.name_or_path == "tiny" and tiny.data.dataset is None and tiny.data.heldout_cities > 0
-    TinyModelConfig(**tiny.model.tiny)  # its keys are the tiny model's
-    assert tiny.sft.enabled and tiny.grpo.enabled and tiny.eval.enabled
+    assert tiny.model.name_or_path == "tiny-base" and tiny.data.dataset is None and tiny.data.heldout_cities > 0
+    TinyModelConfig(**tiny.model.tiny)  # its keys are the tiny model's (`--set model.name_or_path=tiny`)
+    base = load_recipe("tiny-base")
+    assert tiny.model.tiny == base.model.tiny  # a new tiny model has the shipped one's shape
+    assert not tiny.sft.enabled and tiny.grpo.enabled and tiny.eval.enabled  # tiny-base is the warm-up
+    assert base.sft.enabled and not base.grpo.enabled and base.model.name_or_path == "tiny"
     assert tiny.curriculum.preset == "rewardmap" and tiny.grpo.num_generations == 8
-    assert tiny.grpo.lr == 2e-4 and tiny.grpo.beta in (0.0, 1e-3)
+    assert tiny.grpo.lr <= 2e-4 and tiny.grpo.beta in (0.0, 1e-3)
     assert tiny.reward.variant == "robust" and tiny.reward.config().format_reward > 0
     assert not tiny.grpo.use_vllm and tiny.grpo.max_completion_length <= 128
     # the whole method: every type, every stage of the curriculum trained, route planning last
@@ -131,8 +134,10 @@ def test_tiny_is_an_offline_cpu_demo():
     assert set(tiny.data.types) == set(QUESTION_TYPES) == set(tiny.sft.types) and stages[-1] == ("planning",)
     assert all(set(stage) & set(tiny.data.types) for stage in stages)
     assert tiny.reward.mode == "difficulty_aware" and tiny.reward.alpha > 0  # the detail reward scores routes
-    # at least 50 held-out questions of each type, Counting3 (one per map) included
-    assert tiny.eval.per_type >= 50 and tiny.data.heldout_cities >= tiny.eval.per_type
+    # effects of a few points are measurable: at least 300 held-out questions of each Plus type,
+    # Counting3 (one per map) included, 100 route questions, and 8 samples of each Plus answer
+    assert tiny.eval.per_type >= 300 and tiny.data.heldout_cities >= tiny.eval.per_type
+    assert tiny.eval.route_questions >= 100 and tiny.eval.samples == 8 and tiny.eval.train_per_type > 0
 
 
 def test_paper_recipes_follow_section_8():
@@ -291,8 +296,8 @@ def test_overrides():
     ("curriculum.stages=[[TorF1]]", r"field 'curriculum\.stages': give stages exactly when curriculum\.preset is custom"),
     ("reward.map_weights=[1, 2]", r"field 'reward\.map_weights': map_weights must be three"),
     ("grpo.per_device_batch_size=5", r"field 'grpo\.per_device_batch_size': 5 does not divide the 32 completions"),
-    ("model.name_or_path=Qwen/Qwen2.5-VL-3B-Instruct", r"field 'model\.tiny': only read when model\.name_or_path is 'tiny'"),
-    ("data.heldout_cities=660", r"field 'data\.heldout_cities': holding out 660 of 660 synthetic cities"),
+    ("grpo.epochs=0", r"field 'grpo\.epochs': must be above 0"),
+    ("data.heldout_cities=1000", r"field 'data\.heldout_cities': holding out 1000 of 1000 synthetic cities"),
     ("sft.per_type={Countng3: 4}", r"field 'sft\.per_type\.Countng3': unknown question type \(did you mean 'Counting3'\?\)"),
     ("grpo.per_type={planning: 0}", r"field 'grpo\.per_type\.planning': must be at least 1, got 0"),
     ("grpo.per_type={planning: many}", r"field 'grpo\.per_type\.planning': expected an integer, got 'many'"),
@@ -477,3 +482,30 @@ def test_max_pixels_reaches_the_processor(tmp_path):
         _, loaded = load_pretrained(tmp_path / "m", recipe)
         tokens[pixels] = int(loaded.image_processor(images=[image])["image_grid_thw"].prod())
     assert tokens[56 * 56] < tokens[None]
+
+
+def test_a_recipe_that_builds_a_tiny_model_starts_from_a_checkpoint_with_one_override():
+    """`model.tiny` is read only for a new tiny model: naming a folder is enough to start from it."""
+    recipe = load_recipe("tiny", ["model.name_or_path=runs/tiny/final"])
+    assert recipe.model.name_or_path == "runs/tiny/final" and recipe.model.tiny  # inherited, unused
+
+
+def test_grpo_epochs_pass_over_each_stage_and_trl_runs_one_epoch_of_the_plan():
+    from collections import Counter
+
+    from rewardmap.train.run import _grpo_questions
+
+    records = [{"id": f"{t}{i}", "type": t} for t in ("TorF1", "Counting3", "planning") for i in range(10)]
+
+    def questions(epochs):
+        recipe = load_recipe("tiny", [f"grpo.epochs={epochs}"])
+        recipe.grpo.per_type = {}  # every question once per pass
+        return _grpo_questions(records, recipe)
+
+    once, twice, half = questions(1), questions(2), questions(0.5)
+    assert Counter(r["type"] for r in once) == {"TorF1": 10, "Counting3": 10, "planning": 10}
+    assert Counter(r["type"] for r in twice) == {"TorF1": 20, "Counting3": 20, "planning": 20}
+    assert Counter(r["type"] for r in half) == {"TorF1": 5, "Counting3": 5, "planning": 5}
+    assert len({r["id"] for r in twice}) == 60 and {r["id"].split("#")[0] for r in twice} == {r["id"] for r in records}
+    recipe = load_recipe("tiny", ["grpo.epochs=3"])
+    assert grpo_config_kwargs(recipe, "out")["num_train_epochs"] == 1.0

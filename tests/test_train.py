@@ -24,7 +24,8 @@ from rewardmap.train.policy import load_pretrained
 
 # three small cities (one held out), a few SFT steps, a short GRPO run over every stage that logs
 # every step, short answers
-SMALL = ["data.synthetic.cities=3", "data.synthetic.per_city=20", "data.heldout_cities=1",
+SMALL = ["model.name_or_path=tiny", "sft.enabled=true", "model.tiny.hidden_size=64", "model.tiny.num_hidden_layers=2",
+         "data.synthetic.cities=3", "data.synthetic.per_city=20", "data.heldout_cities=1",
          "sft.max_steps=3", "sft.logging_steps=1", "grpo.logging_steps=1", "eval.max_questions=8",
          "sft.per_type={Counting3: 8, planning: 8, TorF1: 4, TorF2: 4, Counting1: 4, Counting2: 4}",
          "grpo.per_type={Counting3: 2, planning: 8, TorF1: 3, TorF2: 3, Counting1: 3, Counting2: 3}",
@@ -44,7 +45,8 @@ def run(tmp_path_factory) -> Path:
 
 def test_run_folder_holds_every_artifact(run):
     for name in ("recipe.yaml", "curriculum.json", "metrics.jsonl", "eval_before.json", "eval_after.json",
-                 "eval_after_sft.json", "eval_baseline.json", "policy_change.json",
+                 "eval_after_sft.json", "eval_baseline.json", "policy_change.json", "eval_train_before_grpo.json",
+                 "eval_train_after.json",
                  "report.md", "init/config.json", "sft/final/config.json", "final/model.safetensors",
                  "final/chat_template.jinja", "final/generation_config.json", "plots/reward.png",
                  "plots/before_after.png", "plots/by_type.png"):
@@ -53,8 +55,9 @@ def test_run_folder_holds_every_artifact(run):
     assert wrong_modes(run, umask()) == {}  # weights, reports and recipe as readable as a plain write makes them
     report = (run / "report.md").read_text()
     assert "| **overall** |" in report and "plots/reward.png" in report and "TorF1+TorF2" in report
-    assert "| type | n | trivial baseline | before | after SFT | after GRPO | lead over baseline |" in report
+    assert "| type | n | trivial baseline | before training | after SFT | after GRPO |" in report
     assert "map score, short (of 20)" in report and "How much GRPO changed the policy" in report
+    assert "## What GRPO changed" in report and "| type | held out, greedy | held out, sampled |" in report
     after = json.loads((run / "eval_after.json").read_text())
     assert after["overall"]["count"] == 8 and set(after["by_type"]) <= set(PRESETS["shuffled"][0])
     # every held-out evaluation (and the baseline) asks the same questions and scores them with both benchmarks
@@ -65,6 +68,16 @@ def test_run_folder_holds_every_artifact(run):
         assert other["reasonmap"]["count"] + other["reasonmap-plus"]["count"] == 8
     routes = [a for a in after["answers"] if a["type"] == "planning"]
     assert routes and all("answer_long" in a for a in routes)
+    # every answer is kept with its scores; Plus answers with their samples, drawn at the rollouts' temperature
+    k = 8  # the tiny recipe's eval.samples
+    plus = [a for a in after["answers"] if a["type"] != "planning"]
+    assert plus and all(len(a["samples"]) == k and a["scores"]["samples"] == k for a in plus)
+    assert after["sampling"]["temperature"] == 1.0 and after["plus"]["k"] == k
+    before_sft = json.loads((run / "eval_before.json").read_text())  # the model SFT is about to train: greedy only
+    assert not any("samples" in a for a in before_sft["answers"])
+    probe = json.loads((run / "eval_train_after.json").read_text())
+    trained = {i.split("#")[0] for i in json.loads((run / "curriculum.json").read_text())["ids"]}
+    assert probe["answers"] and {a["id"] for a in probe["answers"]} <= trained  # GRPO's own questions
     change = json.loads((run / "policy_change.json").read_text())
     assert change["weights"]["from"] == "sft/final" and change["weights"]["relative_l2"] > 0
     assert change["answers"]["from"] == "after sft" and change["answers"]["overall"]["count"] == 8
@@ -250,3 +263,24 @@ def test_two_process_accelerate_launch(tmp_path):
     assert [r["step"] for r in grpo] == [1, 2]  # logged once, by the main process
     assert (out / "final" / "model.safetensors").is_file() and (out / "report.md").is_file()
     assert "2 processes" in result.stderr
+
+
+def test_the_grpo_reward_pays_every_reference_answer_routes_included(run):
+    """The reward GRPO trains with reads each route question's station file from the dataset
+    folder: a reward that could not read it would score every route rollout 0 (it once did,
+    silently, when station files outside the working directory became refused)."""
+    from rewardmap.datasets.records import load_records
+    from rewardmap.train.data import grpo_rows, target_text
+    from rewardmap.train.recipe import load_recipe
+    from rewardmap.train.run import training_reward
+
+    recipe = load_recipe(run / "recipe.yaml")
+    records = load_records(run / "data")
+    rows = grpo_rows(records)
+    reward = training_reward(recipe, run)
+    columns = {k: [r[k] for r in rows] for k in rows[0] if k not in ("prompt", "image")}
+    reward([[{"role": "assistant", "content": target_text(r)}] for r in records], **columns)
+    assert all(reward.last_breakdown["correct"]) and any(r["type"] == "planning" for r in records)
+    lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    routes = [r["by_type"]["planning"] for r in lines if "planning" in r.get("by_type", {})]
+    assert routes and all("detail_paid" in r for r in routes)

@@ -115,3 +115,47 @@ def test_weight_change_and_answer_change(tmp_path):
     change = answer_change(before, after)
     assert change["overall"] == {"count": 2, "changed": 0.5}
     assert change["by_type"]["planning"]["changed"] == 1.0 and change["by_type"]["TorF1"]["changed"] == 0.0
+
+
+def test_sampled_answers_give_sampled_accuracy_pass_at_k_and_are_kept(records):
+    """Each question's samples are scored and kept: sampled accuracy is the mean share of right
+    samples, pass@k the share of questions with one right, each with an interval; the Plus group
+    pools the five Plus types only; route answers say whether they name both endpoints."""
+    config = RewardConfig(variant="robust")
+    wrong = "\\boxed{Z}"
+    answers = []
+    for i, r in enumerate(records):
+        right = target_text(r)
+        samples = [right, wrong, wrong, right] if i % 2 else [wrong] * 4
+        answers.append({"answer": right, "samples": samples, **({"answer_long": r["answer"]}
+                                                                if r["type"] == "planning" else {})})
+    result = score_heldout(records, answers, config, "robust")
+    odd = [i % 2 for i in range(len(records))]
+    plus = [o for o, r in zip(odd, records) if r["type"] in PLUS_TYPES]
+    assert result["plus"]["count"] == len(plus) and result["plus"]["k"] == 4
+    assert result["plus"]["accuracy"] == 1.0 and result["plus"]["accuracy_ci"] == [1.0, 1.0]
+    assert result["plus"]["sampled_accuracy"] == pytest.approx(0.5 * sum(plus) / len(plus))
+    assert result["plus"]["pass_at_k"] == pytest.approx(sum(plus) / len(plus))
+    lo, hi = result["plus"]["sampled_accuracy_ci"]
+    assert lo <= result["plus"]["sampled_accuracy"] <= hi and lo < hi
+    assert result["overall"]["count"] == len(records)
+    routes = result["by_type"]["planning"]
+    assert routes["endpoints"] == 1.0 and routes["accuracy"] == 1.0
+    entries = result["answers"]
+    assert [e["id"] for e in entries] == [r["id"] for r in records]
+    for entry, answer, o in zip(entries, answers, odd):
+        assert entry["samples"] == answer["samples"] and entry["answer"] == answer["answer"]
+        assert entry["scores"]["samples_correct"] == 2 * o and entry["scores"]["correct"]
+        assert entry["scores"]["benchmark"]["weight"] > 0
+    route = next(e for e in entries if e["type"] == "planning")
+    assert route["scores"]["endpoints"] and route["scores"]["benchmark"]["acc_short"] == 1
+
+
+def test_a_route_answer_names_its_endpoints_only_when_it_departs_and_arrives_right():
+    from rewardmap.rewards.route_reward import endpoints_named
+
+    answer = "Route Name: Line 1\nDeparture Stop: Alpha\nArrival Stop: Beta Station"
+    assert endpoints_named(answer, "Alpha Station", "Beta")
+    assert not endpoints_named(answer, "Beta", "Alpha")
+    assert not endpoints_named(answer, "Alpha", "Gamma")
+    assert not endpoints_named("no route at all", "Alpha", "Beta") and not endpoints_named(None, "A", "B")

@@ -18,6 +18,7 @@ from ..images import ImageProblem, check_map
 from ..network import Network, Router, StationFiles, question_difficulty
 from ..questions.kinds import PLUS_TYPES, QUESTION_TYPES
 from ..questions.plus import plus_answer
+from .balance import free_answers
 from .schema import BASE_FIELDS, ROUTE_SECTION_FIELDS, SECTION_KINDS, TYPE_FIELDS, field_problems
 
 
@@ -38,6 +39,8 @@ class CheckReport:
     per_type: Counter = field(default_factory=Counter)
     # synthetic maps (those with a positions file naming their labels): map -> label problems
     labels: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # types whose most common answer is right too often (datasets.balance): a warning, not a problem
+    free_answers: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -121,14 +124,18 @@ def check_dataset(folder: str | Path) -> CheckReport:
     if not questions.is_file():
         raise InputError(f"{root}: no questions.jsonl (is this a dataset folder?)")
     checker, report, ids = _Checker(root), CheckReport(), {}
+    answers = []
     for lineno, record in read_jsonl(questions):
         report.records += 1
         kind = record.get("type")
+        if kind in PLUS_TYPES:
+            answers.append({"type": kind, "answer": record.get("answer")})
         report.per_type[kind if isinstance(kind, str) or kind is None else "(not a string)"] += 1
         for fieldname, message in _problems(record, checker, ids, lineno):
             report.problems.append(Problem(questions, lineno, fieldname, message))
     if not report.records:
         raise InputError(f"{questions}: no records")
+    report.free_answers = free_answers(answers)
     for rel, problem in checker.images.items():
         if problem is None:
             found = _label_problems(root, rel)

@@ -24,7 +24,9 @@ import yaml
 from ..errors import InputError
 from ..fileio import read_jsonl, write_bytes_atomic, write_text_atomic
 from ..questions.kinds import PLUS_TYPES, ROUTE_TYPE
-from ..metrics.summary import BENCHMARKS, PLUS_GROUPS
+from ..metrics.intervals import interval, paired_difference
+from ..metrics.route_score import RecordError
+from ..metrics.summary import BENCHMARKS, PLUS_GROUPS, PLUS_METRICS, ROUTE_METRICS, weight
 
 KINDS = {"plain": "mean", "weighted": "weighted"}  # our name -> the summary's key
 TITLES = {"plain": "plain", "weighted": "difficulty-weighted"}
@@ -68,6 +70,8 @@ class RunScores:
     source: Path  # the file the scores come from
     values: dict[str, dict[str, float]]
     questions: dict[str, frozenset]
+    # {benchmark: {question id: (type, weight, {metric: score})}}, where the files keep them (intervals)
+    per_question: dict[str, dict[str, tuple]] = field(default_factory=dict)
 
     @property
     def where(self) -> str:
@@ -104,7 +108,13 @@ def _training_scores(folder: Path, path: Path, name: str, kind: str) -> RunScore
         raise InputError(f"{path}: field 'answers': expected a list of answers with question ids")
     questions = {b: frozenset(_id(a.get("id")) for a in answers if _benchmark_of(a.get("type")) == b)
                  for b in summaries}
-    return RunScores(name, folder, kind, path, _values(summaries, path), questions)
+    per_question: dict[str, dict[str, tuple]] = {}
+    for a in answers:
+        bench = (a.get("scores") or {}).get("benchmark") if isinstance(a.get("scores"), dict) else None
+        benchmark = _benchmark_of(a.get("type"))
+        if isinstance(bench, dict) and benchmark in summaries:
+            per_question.setdefault(benchmark, {})[_id(a.get("id"))] = (a["type"], bench.get("weight"), bench)
+    return RunScores(name, folder, kind, path, _values(summaries, path), questions, _complete(per_question, questions))
 
 
 def _eval_scores(folder: Path) -> RunScores:
@@ -123,8 +133,23 @@ def _eval_scores(folder: Path) -> RunScores:
     if missing is not None:
         raise InputError(f"{responses}:{missing}: field 'id': missing")
     ids = frozenset(_id(r["id"]) for _, r in records)
+    per_question = {}
+    metrics = PLUS_METRICS if benchmark == "reasonmap-plus" else ROUTE_METRICS
+    for _, r in records:
+        if all(isinstance(r.get(m), (int, float)) for m in metrics):
+            try:
+                w = weight(r, benchmark)
+            except RecordError:
+                continue
+            per_question[_id(r["id"])] = (r.get("type"), w, {m: r[m] for m in metrics})
     return RunScores(_folder_name(folder), folder, "eval", path, _values({benchmark: summary}, path),
-                     {benchmark: ids})
+                     {benchmark: ids}, _complete({benchmark: per_question}, {benchmark: ids}))
+
+
+def _complete(per_question: dict[str, dict], questions: dict[str, frozenset]) -> dict[str, dict]:
+    """Per-question scores of the benchmarks whose every question has them (else no intervals)."""
+    return {b: scores for b, scores in per_question.items()
+            if scores.keys() == questions.get(b) and all(isinstance(v[1], (int, float)) for v in scores.values())}
 
 
 def _values(summaries: dict, path: Path) -> dict[str, dict[str, float]]:
@@ -194,10 +219,44 @@ class Row:
     runs: list[RunScores]
     values: dict[str, dict[str, float]]
     spread: dict[str, dict[str, float]] = field(default_factory=dict)  # half-range; merged rows only
+    # 95% bootstrap interval over the questions, where every run kept its per-question scores
+    intervals: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
+
+    def questions(self, col: Column) -> dict[str, tuple[str, float, float]] | None:
+        """{question id: (type, weight, score)} of one column, the mean over the row's runs;
+        None unless every run kept per-question scores of the same questions."""
+        maps = [_column_questions(r.per_question, col) for r in self.runs]
+        if not maps or not all(maps) or any(m.keys() != maps[0].keys() for m in maps):
+            return None
+        return {q: (t, w, sum(m[q][2] for m in maps) / len(maps)) for q, (t, w, _) in sorted(maps[0].items())}
+
+
+def _column_questions(per_question: dict, col: Column) -> dict[str, tuple[str, float, float]]:
+    scores = per_question.get(col.benchmark) or {}
+    kind, *name = col.group
+    types = (name[0],) if kind == "by_type" else PLUS_GROUPS[name[0]] if kind == "by_group" else None
+    return {q: (t, w, float(v[col.metric])) for q, (t, w, v) in scores.items()
+            if (types is None or t in types) and col.metric in v}
+
+
+def _interval(questions: dict, col: Column, kind: str, baseline: dict | None = None) -> tuple[float, float]:
+    """The 95% interval of a column's figure (KIND: plain or weighted), or of its difference from
+    BASELINE's on the questions both answered (paired), in table units."""
+    ids = sorted(questions if baseline is None else questions.keys() & baseline.keys())
+    weights = [questions[q][1] if kind == "weighted" else 1.0 for q in ids]
+    strata = [questions[q][0] for q in ids]
+    scale = 100 if col.percent else 1
+    if baseline is None:
+        lo, hi = interval([questions[q][2] for q in ids], weights, strata=strata)
+    else:
+        d = paired_difference([baseline[q][2] for q in ids], [questions[q][2] for q in ids], weights, strata=strata)
+        lo, hi = d["low"], d["high"]
+    return lo * scale, hi * scale
 
 
 def merge_runs(label: str, runs: Sequence[RunScores]) -> Row:
-    """Mean over the runs that have each column, and half the range as the spread."""
+    """Mean over the runs that have each column, half the range as the spread, and each
+    column's interval over the questions (of the runs' mean per question)."""
     values, spread = {}, {}
     for col in COLUMNS:
         have = [r.values[col.key] for r in runs if col.key in r.values]
@@ -206,7 +265,12 @@ def merge_runs(label: str, runs: Sequence[RunScores]) -> Row:
         values[col.key] = {k: sum(v[k] for v in have) / len(have) for k in KINDS}
         if len(runs) > 1:
             spread[col.key] = {k: (max(v[k] for v in have) - min(v[k] for v in have)) / 2 for k in KINDS}
-    return Row(label, list(runs), values, spread)
+    row = Row(label, list(runs), values, spread)
+    for col in COLUMNS:
+        questions = row.questions(col) if col.key in values else None
+        if questions:
+            row.intervals[col.key] = {kind: _interval(questions, col, kind) for kind in KINDS}
+    return row
 
 
 @dataclass
@@ -227,13 +291,25 @@ class Comparison:
             return None
         return row.values[key][kind] - self.baseline.values[key][kind]
 
+    def difference_interval(self, row: Row, col: Column, kind: str) -> tuple[float, float] | None:
+        """The paired 95% interval of row minus baseline over the questions both answered (None
+        where either run lacks per-question scores)."""
+        if self.difference(row, col.key, kind) is None:
+            return None
+        mine, base = row.questions(col), self.baseline.questions(col)
+        if not mine or not base or not mine.keys() & base.keys():
+            return None
+        return _interval(mine, col, kind, baseline=base)
+
     def markdown(self) -> str:
         lines = []
         for kind, title in TITLES.items():
             lines += [f"### {title}", "", *self._table(kind), ""]
-        lines.append("Accuracies in %, map scores raw (short of 20, long of 40). Brackets after a value: its "
-                     f"difference from the baseline row, **{self.baseline.label}**; ±: half the range over the "
-                     "runs of a merged row; [...] after a name: the run folders, where names clash.")
+        lines.append("Accuracies in %, map scores raw (short of 20, long of 40). [a, b]: the 95% interval "
+                     "(bootstrap over the questions); (+d [a, b]) after a value: its difference from the baseline "
+                     f"row, **{self.baseline.label}**, with its paired interval over the questions both answered; "
+                     "±: half the range over the runs of a merged row (the interval is that of their mean per "
+                     "question); [...] after a name: the run folders, where names clash.")
         return "\n".join(lines) + "\n"
 
     def _table(self, kind: str) -> list[str]:
@@ -241,7 +317,9 @@ class Comparison:
         out = ["| run | " + " | ".join(c.label for c in cols) + " |", "|---|" + "---:|" * len(cols)]
         for row in self.rows:
             cells = [format_cell(row.values[c.key][kind], c.decimals, row.spread.get(c.key, {}).get(kind),
-                                 self.difference(row, c.key, kind)) if c.key in row.values else "-" for c in cols]
+                                 self.difference(row, c.key, kind), row.intervals.get(c.key, {}).get(kind),
+                                 self.difference_interval(row, c, kind)) if c.key in row.values else "-"
+                     for c in cols]
             out.append(f"| {row.label.replace('|', '/')} | " + " | ".join(cells) + " |")
         return out
 
@@ -251,16 +329,20 @@ class Comparison:
             item = {"name": row.label, "folders": [str(r.folder) for r in row.runs], "kind": row.runs[0].kind,
                     "baseline": row is self.baseline,
                     "questions": {b: len(ids) for b, ids in row.runs[0].questions.items()},
-                    "values": row.values,
+                    "values": row.values, "intervals": row.intervals,
                     "difference": None if row is self.baseline else
-                    {k: {kind: self.difference(row, k, kind) for kind in KINDS} for k in row.values}}
+                    {k: {kind: self.difference(row, k, kind) for kind in KINDS} for k in row.values},
+                    "difference_intervals": None if row is self.baseline else
+                    {c.key: {kind: self.difference_interval(row, c, kind) for kind in KINDS}
+                     for c in COLUMNS if c.key in row.values}}
             if len(row.runs) > 1:
                 item["spread"] = row.spread
                 item["runs"] = [{"folder": str(r.folder), "values": r.values} for r in row.runs]
             rows.append(item)
         return {"baseline": self.baseline.label,
                 "units": "accuracies in percent, map scores raw (short of 20, long of 40); "
-                         "difference: row minus baseline; spread: half the range over merged runs",
+                         "difference: row minus baseline; spread: half the range over merged runs; intervals: "
+                         "95% bootstrap over the questions (differences: paired)",
                 "columns": [{"key": c.key, "label": c.label, "benchmark": c.benchmark,
                              "unit": "percent" if c.percent else "raw"} for c in self.columns],
                 "rows": rows, "warnings": list(self.warnings)}
@@ -280,13 +362,20 @@ class Comparison:
             for i, row in enumerate(self.rows):
                 xs = [j + (i - (len(self.rows) - 1) / 2) * width for j in range(len(cols))]
                 get = lambda d, c: d.get(c.key, {}).get("weighted", float("nan"))  # noqa: E731
-                ax.bar(xs, [get(row.values, c) for c in cols], width, color=colors[i % len(colors)], label=row.label,
-                       yerr=[get(row.spread, c) for c in cols] if row.spread else None, capsize=3)
+                values = [get(row.values, c) for c in cols]
+                if row.intervals:  # the 95% interval; else the half-range over merged runs
+                    ci = [row.intervals.get(c.key, {}).get("weighted") for c in cols]
+                    yerr = [[v - b[0] if b else 0 for v, b in zip(values, ci)],
+                            [b[1] - v if b else 0 for v, b in zip(values, ci)]]
+                else:
+                    yerr = [get(row.spread, c) for c in cols] if row.spread else None
+                ax.bar(xs, values, width, color=colors[i % len(colors)], label=row.label, yerr=yerr, capsize=3)
             ax.set_xticks(range(len(cols)), [c.label for c in cols], rotation=30, ha="right")
             ax.set_ylabel("accuracy (%)" if cols[0].percent else "map score")
             ax.grid(axis="y", alpha=0.3)
         axes[0][0].legend(fontsize="small")
-        fig.suptitle("difficulty-weighted" + ("; error bars: half the range over runs" if any(
+        fig.suptitle("difficulty-weighted" + ("; error bars: 95% interval over the questions" if any(
+            r.intervals for r in self.rows) else "; error bars: half the range over runs" if any(
             r.spread for r in self.rows) else ""))
         fig.tight_layout()
         buffer = io.BytesIO()
@@ -299,20 +388,31 @@ class Comparison:
         return Path(path)
 
 
-def format_cell(value: float, decimals: int, spread: float | None = None, difference: float | None = None) -> str:
-    """A table cell: value, ± spread, (difference), all with DECIMALS decimals.
+def format_cell(value: float, decimals: int, spread: float | None = None, difference: float | None = None,
+                interval: tuple[float, float] | None = None,
+                difference_interval: tuple[float, float] | None = None) -> str:
+    """A table cell: value, ± spread, [interval], (difference [its interval]), all with DECIMALS decimals.
 
     >>> format_cell(51.23, 1, spread=1.71, difference=3.44)
     '51.2 ±1.7 (+3.4)'
     >>> format_cell(4.011, 2, difference=-0.001)
     '4.01 (+0.00)'
+    >>> format_cell(51.23, 1, difference=3.44, interval=(48.1, 54.3), difference_interval=(1.2, 5.6))
+    '51.2 [48.1, 54.3] (+3.4 [+1.2, +5.6])'
     """
+    def signed(x: float) -> str:
+        return f"{(x if round(x, decimals) else 0.0):+.{decimals}f}"  # no "-0.0"
+
     text = f"{value:.{decimals}f}"
     if spread is not None:
         text += f" ±{spread:.{decimals}f}"
+    if interval is not None:
+        text += f" [{interval[0]:.{decimals}f}, {interval[1]:.{decimals}f}]"
     if difference is not None:
-        difference = difference if round(difference, decimals) else 0.0  # no "-0.0"
-        text += f" ({difference:+.{decimals}f})"
+        text += f" ({signed(difference)}"
+        if difference_interval is not None:
+            text += f" [{signed(difference_interval[0])}, {signed(difference_interval[1])}]"
+        text += ")"
     return text
 
 

@@ -3,7 +3,7 @@
 A run folder holds `run.json` (what produced the predictions: benchmark, data, model,
 generation settings), `predictions.jsonl` (a `PredictionStore`: one line per finished
 record, written as answers arrive, so a re-run skips what is done), `responses.jsonl` (each
-record with its responses, the input of `evaluate_predictions`), `metrics.json`, and the
+record with its responses and scores, the input of `evaluate_predictions`), `metrics.json`, and the
 report (`report.html`, self-contained, and `report.md` with `eval_plots/`).
 
 A re-run resumes only when `run.json` matches: another model, benchmark, dataset or
@@ -243,8 +243,9 @@ def score_run(records: list[dict], predictions: dict, benchmark: str, out: Path,
     del counts["missing"]
     responses = out / RESPONSES
     summary, scores = evaluate_predictions(responses, benchmark, None, variant, lines=enumerate(rows, 1))
-    write_bytes_atomic(responses, "".join(json.dumps(_kept(r, names), ensure_ascii=False) + "\n"
-                                          for r in rows).encode("utf-8"))
+    # each line keeps its scores, from which `rewardmap compare` draws intervals over the questions
+    write_bytes_atomic(responses, "".join(json.dumps({**_kept(r, names), **score}, ensure_ascii=False) + "\n"
+                                          for r, score in zip(rows, scores, strict=True)).encode("utf-8"))
     summary["predictions"] = counts
     summary["run"] = asdict(run)
     write_bytes_atomic(out / METRICS, (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))

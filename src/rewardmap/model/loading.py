@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from ..errors import InputError, check_choice
+from .packaged import model_path
 
 DTYPES = ("auto", "bfloat16", "float16", "float32")  # what `load_model(dtype=...)` accepts
 
@@ -36,9 +37,10 @@ def load_model(path: str | os.PathLike, *, min_pixels: int | None = None, max_pi
                                      if v is not None}}
     model_kwargs = {**shared, **{k: v for k, v in (("dtype", dtype), ("attn_implementation", attn_implementation))
                                  if v}}
+    folder = model_path(path)
     try:
-        processor = AutoProcessor.from_pretrained(str(path), **processor_kwargs)
-        model = AutoModelForImageTextToText.from_pretrained(str(path), **model_kwargs)
+        processor = AutoProcessor.from_pretrained(folder, **processor_kwargs)
+        model = AutoModelForImageTextToText.from_pretrained(folder, **model_kwargs)
     except (OSError, ValueError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise InputError(f"model {path}: cannot load ({first})") from None

@@ -72,14 +72,17 @@ def _options(n: int, rng: random.Random) -> list[int]:
 
 
 def counting2(network: Network, rng: random.Random, k: int) -> list[dict]:
-    """Lines through a station; about half the stations asked are transfer stations."""
+    """Lines through a station; about half the stations asked are transfer stations. Which
+    kind comes first is drawn too: a map asked once would otherwise always be asked about a
+    transfer station, and "2" would be right most of the time without reading the map."""
     transfers = network.transfer_stations[:]
     plain = [s for s in network.stations if not network.is_transfer(s)]
     rng.shuffle(transfers)
     rng.shuffle(plain)
+    first = rng.randrange(2)  # 0: a transfer station first
     picked = []
     while len(picked) < k and (transfers or plain):
-        pool = transfers if (transfers and (len(picked) % 2 == 0 or not plain)) else plain
+        pool = transfers if (transfers and ((len(picked) + first) % 2 == 0 or not plain)) else plain
         picked.append(pool.pop())
     return [_record("Counting2", prompts.counting2(s), len(network.lines_through(s)), s) for s in picked]
 

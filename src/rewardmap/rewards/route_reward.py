@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .index import RewardIndex, line_key, released_line_name
-from .parse_route import MAX_NAME, Section, released_stop
+from .parse_route import MAX_NAME, Section, released_stop, robust_sections, robust_stop
 
 DETAIL_CAP = 10.0
 
@@ -152,3 +152,18 @@ def robust_detail(sections: Sequence[Section], index: RewardIndex, start: str, g
         return 0.0
     extra = max(0, len(sections) - (transfers + 1))
     return float(min(credit + 2, DETAIL_CAP) - 5 * extra)
+
+
+def endpoints_named(response: str, station_1: str, station_2: str) -> bool:
+    """Whether a route answer departs from station_1 and arrives at station_2 (its first and
+    last sections, stops compared as the robust reward compares them): where the detail reward
+    starts to pay, whatever lies between.
+
+    >>> endpoints_named("Route Name: L1\\nDeparture Stop: A Station\\nArrival Stop: b", "A", "B")
+    True
+    """
+    if not isinstance(response, str):
+        return False
+    sections, _ = robust_sections(response)
+    return bool(sections) and sections[0].departure == robust_stop(station_1) \
+        and sections[-1].arrival == robust_stop(station_2)

@@ -101,8 +101,10 @@ class ModelArgs:
     name_or_path: str = setting("tiny", "A local folder or Hub id (Qwen/Qwen2.5-VL-7B-Instruct), or 'tiny': the "
                                 "offline tiny Qwen2.5-VL built from a seed (rewardmap.model.tiny).")
     revision: str | None = setting(None, "Hub revision (branch, tag or commit) for a Hub id.")
-    tiny: dict = setting(factory=dict, help="TinyModelConfig settings, passed through as they are (name_or_path "
-                         "'tiny' only): hidden_size, num_hidden_layers, image_size, seed, ...")
+    tiny: dict = setting(factory=dict, help="TinyModelConfig settings, passed through as they are: hidden_size, "
+                         "num_hidden_layers, image_size, seed, ... Read only when name_or_path is 'tiny' (a new "
+                         "model), so a recipe that inherits them starts from a checkpoint with one --set "
+                         "model.name_or_path=FOLDER.")
     dtype: str = setting("auto", "Weights dtype when loading.", choices=("auto", "bfloat16", "float16", "float32"))
     trust_remote_code: bool = setting(False, "Run model code shipped with a Hub checkpoint (Qwen2.5-VL needs none).")
     attn_implementation: str | None = setting(None, "Attention kernel: sdpa, eager, flash_attention_2; empty: "
@@ -224,7 +226,10 @@ class GRPOArgs:
     max_prompt_length: int | None = setting(20000, "Longest prompt, image tokens included. Not a GRPOConfig field "
                                             "in TRL 1.16 (see UNSUPPORTED): it sizes vLLM's context.", min=1)
     per_type: dict[str, int] = setting(factory=dict, help=PER_TYPE_HELP)
-    epochs: float = setting(1.0, "Passes over the questions (one in the paper; the curriculum plans one).", min=0.0)
+    epochs: float = setting(1.0, "Passes over the questions (one in the paper). Under the curriculum each stage's "
+                            "questions are passed over this many times (a fraction: a seeded sample) before the next "
+                            "stage starts; the plan holds every pass, so TRL itself runs one epoch over it.",
+                            min=0.0)
     max_steps: int = setting(-1, "Optimizer steps; -1: from epochs.", min=-1)
     lr: float = setting(1e-6, "Learning rate (AdamW).", min=0.0)
     lr_scheduler: str = setting("constant", SCHEDULERS_HELP)
@@ -292,11 +297,29 @@ class EvalArgs:
                                   "test splits), besides the held-out cities of data.heldout_cities.")
     per_type: int | None = setting(None, "At most this many held-out questions of each type, spread over the "
                                    "held-out cities (each city asked once before any twice); empty: all.", min=1)
+    route_questions: int | None = setting(None, "At most this many held-out route questions (each is asked in "
+                                          "two wordings, and its answers are long); empty: eval.per_type.", min=1)
     max_questions: int | None = setting(None, "At most this many questions per dataset; empty: all.", min=1)
     max_new_tokens: int = setting(2048, "Most tokens an answer may have (greedy decoding).", min=1)
     batch_size: int = setting(8, "Questions generated together.", min=1)
     variant: str = setting("reference", "Answer parsing of the metrics: reference (the benchmark's) or robust.",
                            choices=VARIANTS)
+    samples: int = setting(0, "Answers sampled per question besides the greedy one, as GRPO samples its rollouts "
+                           "(sampled accuracy and pass@k: what GRPO optimises moves first); 0: greedy only.", min=0)
+    temperature: float | None = setting(None, "Temperature of those samples; empty: grpo.temperature.", min=0.0)
+    seed: int = setting(0, "Seed of the sampled answers.")
+    train_per_type: int = setting(0, "Questions of each type drawn from GRPO's own training questions and evaluated "
+                                  "like the held-out ones before and after GRPO (what RL moves first is its own "
+                                  "distribution); 0: none.", min=0)
+
+    def sampling(self, grpo: GRPOArgs):
+        """How answers are sampled (None: greedy only): at GRPO's temperature and top-p unless set."""
+        from ..model.generate import Sampling
+
+        if not self.samples:
+            return None
+        temperature = grpo.temperature if self.temperature is None else self.temperature
+        return Sampling(k=self.samples, temperature=temperature, top_p=grpo.top_p, seed=self.seed)
 
 
 @dataclass
@@ -637,6 +660,13 @@ def _validate(recipe: Recipe, label: str) -> None:
                                  "out with data.types or sft.types)")
     if not recipe.data.types:
         raise InputError(f"{where(label, field='data.types')}: no question types to train on")
+    if recipe.grpo.enabled and recipe.grpo.epochs <= 0:
+        raise InputError(f"{where(label, field='grpo.epochs')}: must be above 0 (turn GRPO off with grpo.enabled: "
+                         "false)")
+    temperature = recipe.grpo.temperature if recipe.eval.temperature is None else recipe.eval.temperature
+    if recipe.eval.samples and not temperature > 0:
+        raise InputError(f"{where(label, field='eval.temperature')}: sampled answers need a temperature above 0 "
+                         "(eval.samples: 0 turns them off)")
     if recipe.sft.enabled and not set(recipe.sft.types) & set(recipe.data.types):
         raise InputError(f"{where(label, field='sft.types')}: none of them is in data.types, so SFT has nothing "
                          "to train on")
@@ -644,9 +674,6 @@ def _validate(recipe: Recipe, label: str) -> None:
     if data.dataset is None and data.heldout_cities >= data.synthetic.cities:
         raise InputError(f"{where(label, field='data.heldout_cities')}: holding out {data.heldout_cities} of "
                          f"{data.synthetic.cities} synthetic cities leaves none to train on")
-    if recipe.model.tiny and recipe.model.name_or_path != "tiny":
-        raise InputError(f"{where(label, field='model.tiny')}: only read when model.name_or_path is 'tiny', "
-                         f"not {recipe.model.name_or_path!r}")
     cur = recipe.curriculum
     if (cur.preset == "custom") != (cur.stages is not None):
         raise InputError(f"{where(label, field='curriculum.stages')}: give stages exactly when curriculum.preset "
@@ -788,6 +815,7 @@ def grpo_config_kwargs(recipe: Recipe, output_dir: str | os.PathLike, *, num_pro
     g = recipe.grpo
     completions = g.prompts_per_step * g.num_generations
     kwargs = _trainer_kwargs(recipe, g, output_dir, GRPOConfig, completions, "grpo", num_processes)
+    kwargs["num_train_epochs"] = 1.0  # grpo.epochs repeats questions inside the curriculum plan (train.run)
     kwargs.update({
         "steps_per_generation": kwargs["gradient_accumulation_steps"],  # one rollout batch per update
         "shuffle_dataset": False,

@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from ..fileio import write_text_atomic  # noqa: E402
+from .report_heldout import heldout_lines, read_evaluations  # noqa: E402
 from .timing import PHASES  # noqa: E402
 from .tracking import read_metrics  # noqa: E402
 
@@ -33,19 +34,15 @@ def write_report(run: str | Path) -> Path:
     plots.mkdir(exist_ok=True)
     lines = [f"# Run report: {run.name}", ""]
 
+    evaluations = read_evaluations(run)
+    lines += heldout_lines(run, evaluations, bool(grpo))
+    columns = [("trivial baseline", baseline), ("before", before), ("after SFT", after_sft),
+               ("after GRPO" if after_sft else "after", after)]
+    if any(r and "reasonmap" in r for _, r in columns):
+        lines += ["Route questions, ReasonMap metrics as `rewardmap eval` scores them (each asked in its short and "
+                  "its long wording; map score out of 20 short, 40 long; plain means, difficulty-weighted in "
+                  "brackets):", "", *_route_table(columns), ""]
     if before or after:
-        columns = [("trivial baseline", baseline), ("before", before), ("after SFT", after_sft),
-                   ("after GRPO" if after_sft else "after", after)]
-        lines += ["## Held-out questions, before and after training", "",
-                  "Greedy answers to questions about cities the model never trained on, scored as `rewardmap "
-                  "eval` scores them: ReasonMap-Plus accuracy for the five perception types, ReasonMap accuracy "
-                  "of the short route answer for `planning`. The *trivial baseline* answers without reading "
-                  "the map (see below): a figure says the model reads the map only where it beats it.", "",
-                  *_accuracy_table(columns), ""]
-        if any(r and "reasonmap" in r for _, r in columns):
-            lines += ["Route questions, ReasonMap metrics (each asked in its short and its long wording; map "
-                      "score out of 20 short, 40 long; plain means, difficulty-weighted in brackets):", "",
-                      *_route_table(columns), ""]
         lines += ["Read with the training reward's parser: share of answers in a readable form, and mean "
                   "reward.", "", *_reward_table([c for c in columns[1:] if c[1]]), ""]
         if baseline and baseline.get("strategy"):
@@ -67,7 +64,7 @@ def write_report(run: str | Path) -> Path:
         lines += ["## GRPO", "", "Mean reward of the rollouts per logged step, coloured by curriculum stage.", "",
                   "![reward per step](plots/reward.png)", ""]
         if any("by_type" in r for r in grpo):
-            _by_stage_plot(grpo, "accuracy", "rollout accuracy", plots / "accuracy.png")
+            _by_stage_plot(grpo, "accuracy", "sampled accuracy of the rollouts", plots / "accuracy.png")
             _by_type_plot(grpo, plots / "by_type.png")
             lines += ["![accuracy per step](plots/accuracy.png)", "",
                       "![reward per question type](plots/by_type.png)", "",
@@ -96,43 +93,11 @@ def _json(path: Path) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def _accuracy(result: dict | None, qtype: str) -> tuple[float, int] | None:
-    """(accuracy, count) of one type by the benchmark metric: ReasonMap-Plus `correct`, or
-    ReasonMap `acc_short` for routes."""
-    if not result:
-        return None
-    if qtype == "planning":
-        group = (result.get("reasonmap") or {}).get("overall")
-        metric = "acc_short"
-    else:
-        group = ((result.get("reasonmap-plus") or {}).get("by_type") or {}).get(qtype)
-        metric = "correct"
-    if not group or metric not in group:
-        return None
-    return group[metric]["mean"], group["count"]
-
-
 def _types(columns) -> list[str]:
     from ..questions.kinds import QUESTION_TYPES
 
     seen = {t for _, r in columns if r for t in r.get("by_type") or {}}
     return [t for t in QUESTION_TYPES if t in seen]
-
-
-def _accuracy_table(columns: list[tuple[str, dict | None]]) -> list[str]:
-    """Accuracy per type for each evaluation present, and the last one's lead over the baseline."""
-    columns = [(name, r) for name, r in columns if r]
-    head = ["type", "n", *(name for name, _ in columns), "lead over baseline"]
-    out = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
-    base = dict(columns).get("trivial baseline")
-    for qtype in _types(columns):
-        values = [_accuracy(r, qtype) for _, r in columns]
-        n = next((v[1] for v in reversed(values) if v), 0)
-        cells = [f"{v[0]:.3f}" if v else "-" for v in values]
-        last, ref = values[-1], _accuracy(base, qtype)
-        lead = f"{100 * (last[0] - ref[0]):+.1f} points" if last and ref and columns[-1][1] is not base else "-"
-        out.append(f"| {qtype} | {n} | " + " | ".join(cells) + f" | {lead} |")
-    return out
 
 
 _ROUTE_ROWS = (("acc_short", "accuracy, short", "{:.3f}"), ("map_score_short", "map score, short (of 20)", "{:.2f}"),
@@ -181,12 +146,12 @@ def _rollout_table(rows: list[dict]) -> list[str]:
     sums: dict[str, list[float]] = {}
     for row in rows:
         for qtype, v in (row.get("by_type") or {}).items():
-            s = sums.setdefault(qtype, [0, 0.0, 0.0, 0.0, 0.0])
+            s = sums.setdefault(qtype, [0, 0.0, 0.0, 0.0, 0.0, 0.0])
             s[0] += v["count"]
-            for i, key in enumerate(("reward", "accuracy", "parsed", "detail"), 1):
+            for i, key in enumerate(("reward", "accuracy", "parsed", "detail", "detail_paid"), 1):
                 s[i] += v.get(key, 0.0) * v["count"]
-    out = ["| type | rollouts | mean reward | accuracy | parsed | mean detail reward |",
-           "|---|---:|---:|---:|---:|---:|"]
+    out = ["| type | rollouts | mean reward | accuracy | parsed | mean detail reward | share paid detail reward |",
+           "|---|---:|---:|---:|---:|---:|---:|"]
     for qtype in _types([("", {"by_type": sums})]):
         n, *totals = sums[qtype]
         out.append(f"| {qtype} | {int(n)} | " + " | ".join(f"{t / n:.3f}" for t in totals) + " |")
@@ -249,14 +214,19 @@ def _by_type_plot(rows: list[dict], path: Path) -> None:
 
 
 def _before_after_plot(columns: list[tuple[str, dict]], path: Path) -> None:
+    """Greedy accuracy per type and evaluation, with its 95% interval as an error bar."""
     types = _types(columns)
     fig, ax = plt.subplots(figsize=(8, 3.5))
     width = 0.8 / len(columns)
     for k, (name, result) in enumerate(columns):
-        values = [(_accuracy(result, t) or (0.0, 0))[0] for t in types]
-        ax.bar([i + (k - (len(columns) - 1) / 2) * width for i in range(len(types))], values, width, label=name)
+        stats = [(result.get("by_type") or {}).get(t) or {} for t in types]
+        values = [s.get("accuracy", 0.0) for s in stats]
+        errors = [[v - s["accuracy_ci"][0] if "accuracy_ci" in s else 0.0 for v, s in zip(values, stats)],
+                  [s["accuracy_ci"][1] - v if "accuracy_ci" in s else 0.0 for v, s in zip(values, stats)]]
+        ax.bar([i + (k - (len(columns) - 1) / 2) * width for i in range(len(types))], values, width, label=name,
+               yerr=errors, capsize=2, error_kw={"elinewidth": 0.8})
     ax.set_xticks(range(len(types)), types)
-    ax.set_ylabel("held-out accuracy")
+    ax.set_ylabel("held-out greedy accuracy")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)

@@ -13,6 +13,7 @@ shuffle, and the Trainer restores the step, the optimizer and the RNG states.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -23,6 +24,7 @@ from rich.console import Console
 
 from ..errors import InputError
 from ..fileio import follow_umask, write_text_atomic
+from ..questions.kinds import ROUTE_TYPE
 from .recipe import Recipe, grpo_config_kwargs, load_recipe, runs_on_cpu, sft_config_kwargs
 from .timing import StepTiming
 from .tracking import CheckpointModes, MetricsLog, RewardTracker, read_metrics
@@ -60,17 +62,25 @@ def train(recipe: Recipe, *, resume: bool = False, console: Console | None = Non
     if evaluate:
         heldout = _heldout_questions(heldout, recipe)
         _write_baseline(train_records, heldout, recipe, run / "eval_baseline.json", console)
-        _evaluate(model, processor, heldout, recipe, run / "eval_before.json", "before", console)
+        # sampled answers where they bracket GRPO: not from a model the warm-up is about to train
+        _evaluate(model, processor, heldout, recipe, run / "eval_before.json", "before", console,
+                  sample=not recipe.sft.enabled)
     if recipe.sft.enabled:
         model, processor = _sft(model, processor, train_records, recipe, run, console, state)
         if evaluate and recipe.grpo.enabled:  # what GRPO adds, apart from what the warm-up taught
             _evaluate(model, processor, heldout, recipe, run / "eval_after_sft.json", "after sft", console)
+    probe = _training_probe(train_records, recipe) if evaluate and recipe.grpo.enabled else []
+    if probe:  # GRPO's own questions: RL is expected to move them first
+        _evaluate(model, processor, probe, recipe, run / "eval_train_before_grpo.json", "training maps, before grpo",
+                  console)
     if recipe.grpo.enabled:
         model, processor = _grpo(model, processor, train_records, recipe, run, console, state)
     if main:
         _save_final(model, processor, run / "final")
     if evaluate:
         _evaluate(model, processor, heldout, recipe, run / "eval_after.json", "after", console)
+        if probe:
+            _evaluate(model, processor, probe, recipe, run / "eval_train_after.json", "training maps, after", console)
         if recipe.grpo.enabled:
             _write_policy_change(recipe, run, console)
     if main:
@@ -125,14 +135,13 @@ def _flatten(tree: dict, prefix: str = "") -> dict:
 
 
 def _records(recipe: Recipe, run: Path, console: Console) -> tuple[list[dict], list[dict]]:
+    from ..datasets.balance import FREE_ANSWER_LIMIT, free_answers
     from ..datasets.records import load_records
     from .data import split_by_city
 
     d = recipe.data
-    if d.dataset:
-        folder = Path(d.dataset)
-    else:
-        folder = run / "data"
+    folder = dataset_folder(recipe, run)
+    if not d.dataset:
         if not (folder / "questions.jsonl").is_file():
             from ..datasets.synthetic import synth_dataset
 
@@ -145,7 +154,25 @@ def _records(recipe: Recipe, run: Path, console: Console) -> tuple[list[dict], l
         raise InputError(f"{folder}: no questions of the types {', '.join(d.types)} (data.types)")
     train_records, heldout = split_by_city(records, d.heldout_cities, d.heldout_seed)
     console.print(f"data: {len(train_records)} training and {len(heldout)} held-out questions from {folder}")
+    for split, chosen in (("training", train_records), ("held-out", heldout)):
+        for line in free_answers(chosen):  # what RL would learn instead of reading the map
+            console.print(f"[yellow]warning[/]: {split} questions: {line} (free answers: "
+                          f"more than {100 * FREE_ANSWER_LIMIT:.0f}% without reading the map)")
     return train_records, heldout
+
+
+def dataset_folder(recipe: Recipe, run: Path) -> Path:
+    """The folder the run's questions come from: `data.dataset`, or the synthetic cities drawn into RUN/data."""
+    return Path(recipe.data.dataset) if recipe.data.dataset else run / "data"
+
+
+def training_reward(recipe: Recipe, run: Path):
+    """GRPO's reward function: the recipe's reward, reading station files from the dataset folder
+    only (the rows name them by absolute paths inside it; a path anywhere else is refused, so a
+    reward built without this root would score every route rollout 0)."""
+    from ..rewards.adapters import make_trl_reward
+
+    return make_trl_reward(recipe.reward.config(), stations_root=dataset_folder(recipe, run).resolve())
 
 
 def _select(records: list[dict], types: list[str], limit: int | None = None) -> list[dict]:
@@ -203,13 +230,12 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
     from trl import GRPOConfig, GRPOTrainer
 
     from ..curriculum import plan_curriculum, trl_chunking
-    from ..rewards.adapters import make_trl_reward
-    from .data import grpo_rows, mix_per_type
+    from .data import grpo_rows
     from .progress import RichProgress
 
     config = GRPOConfig(**grpo_config_kwargs(recipe, folder), disable_tqdm=True)
     prompts, steps = trl_chunking(config)
-    chosen = mix_per_type(records, recipe.grpo.per_type, f"grpo/{recipe.grpo.seed}")
+    chosen = _grpo_questions(records, recipe)
     plan = plan_curriculum(chosen, recipe.curriculum.build(), prompts_per_chunk=prompts, steps_per_chunk=steps,
                            leave_out_unstaged=True)
     if state.is_main_process:
@@ -225,7 +251,7 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
 
     dataset = Dataset.from_list(grpo_rows(plan.records)).cast_column("image", Image())
     tracker = RewardTracker()
-    reward = tracker.wrap(make_trl_reward(recipe.reward.config()))
+    reward = tracker.wrap(training_reward(recipe, run))
     os.environ["TENSORBOARD_LOGGING_DIR"] = str(run / "tensorboard" / "grpo")
     trainer = GRPOTrainer(model=model, reward_funcs=reward, args=config, train_dataset=dataset,
                           processing_class=processor, peft_config=_lora(recipe.model.lora))
@@ -240,6 +266,35 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
         _save_final(model, processor, final)
     state.wait_for_everyone()
     return model, processor
+
+
+def _grpo_questions(records: list[dict], recipe: Recipe) -> list[dict]:
+    """The questions GRPO trains on (`grpo.per_type` of each type) as many times as `grpo.epochs`
+    says, before the curriculum orders them (so each stage passes over its own questions that
+    many times before the next one starts)."""
+    from collections import Counter
+
+    from .data import mix_per_type
+
+    g = recipe.grpo
+    chosen = mix_per_type(records, g.per_type, f"grpo/{g.seed}")
+    if g.epochs != 1:
+        counts = Counter(r["type"] for r in chosen)
+        chosen = mix_per_type(chosen, {t: max(1, round(n * g.epochs)) for t, n in counts.items()},
+                              f"grpo/{g.seed}/epochs")
+    return chosen
+
+
+def _training_probe(records: list[dict], recipe: Recipe) -> list[dict]:
+    """`eval.train_per_type` questions of each type that GRPO trains on (each once, spread over
+    their maps), evaluated like the held-out ones before and after GRPO."""
+    if not recipe.eval.train_per_type:
+        return []
+    from .heldout import select_heldout
+
+    trained = {r.get("id") for r in _grpo_questions(records, recipe)}
+    return select_heldout([r for r in records if r.get("id") in trained], recipe.eval.train_per_type,
+                          recipe.data.heldout_seed)
 
 
 def configure_generation(trainer, grpo) -> None:
@@ -330,8 +385,13 @@ def _save_final(model, processor, folder: Path) -> None:
 def _heldout_questions(heldout: list[dict], recipe: Recipe) -> list[dict]:
     from .heldout import select_heldout
 
-    chosen = select_heldout(heldout, recipe.eval.per_type, recipe.data.heldout_seed)
-    return chosen[: recipe.eval.max_questions] if recipe.eval.max_questions else chosen
+    e, seed = recipe.eval, recipe.data.heldout_seed
+    routes = [r for r in heldout if r["type"] == ROUTE_TYPE]
+    chosen = select_heldout([r for r in heldout if r["type"] != ROUTE_TYPE], e.per_type, seed)
+    chosen += select_heldout(routes, e.route_questions or e.per_type, seed)
+    position = {id(r): i for i, r in enumerate(heldout)}
+    chosen.sort(key=lambda r: position[id(r)])  # dataset order
+    return chosen[: e.max_questions] if e.max_questions else chosen
 
 
 def _write_baseline(train_records: list[dict], heldout: list[dict], recipe: Recipe, path: Path,
@@ -344,8 +404,7 @@ def _write_baseline(train_records: list[dict], heldout: list[dict], recipe: Reci
 
     answers, strategy = trivial_answers(train_records, heldout, recipe.eval.variant)
     result = {"when": "trivial baseline", "strategy": strategy,
-              **score_heldout(heldout, answers, recipe.reward.config(), recipe.eval.variant),
-              "answers": [{"id": r.get("id"), "type": r["type"], **a} for r, a in zip(heldout, answers)]}
+              **score_heldout(heldout, answers, recipe.reward.config(), recipe.eval.variant)}
     write_text_atomic(path, json.dumps(result, indent=1, ensure_ascii=False))
     counts = ", ".join(f"{t} {v['count']}" for t, v in result["by_type"].items())
     console.print(f"held out: {len(heldout)} questions ({counts})")
@@ -360,7 +419,9 @@ def _write_policy_change(recipe: Recipe, run: Path, console: Console) -> None:
     if path.is_file():
         return
     result: dict = {"phase": "grpo"}
-    for start in (run / "sft" / "final", run / "init", Path(recipe.model.name_or_path)):
+    from ..model.packaged import model_path
+
+    for start in (run / "sft" / "final", run / "init", Path(model_path(recipe.model.name_or_path))):
         if list(start.glob("*.safetensors")) and list((run / "final").glob("*.safetensors")):
             result["weights"] = {"from": str(start.relative_to(run)) if start.is_relative_to(run) else str(start),
                                  **weight_change(start, run / "final")}
@@ -380,24 +441,42 @@ def _write_policy_change(recipe: Recipe, run: Path, console: Console) -> None:
                      if answers else ""))
 
 
-def _evaluate(model, processor, records, recipe: Recipe, path: Path, when: str, console: Console) -> dict:
+def _evaluate(model, processor, records, recipe: Recipe, path: Path, when: str, console: Console,
+              sample: bool = True) -> dict:
+    """Greedy answers (and, with SAMPLE, `eval.samples` sampled ones) to RECORDS, scored, written
+    to PATH; an evaluation done earlier is read back instead."""
     if path.is_file():
         return json.loads(path.read_text(encoding="utf-8"))
     from rich.progress import Progress
 
     from .heldout import ask, questions_asked, score_heldout
 
+    sampling = recipe.eval.sampling(recipe.grpo) if sample else None
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task(f"eval {when}", total=questions_asked(records))
-        answers = ask(model, processor, records, batch_size=recipe.eval.batch_size,
+        task = progress.add_task(f"eval {when}", total=questions_asked(records, sampling))
+        answers = ask(model, processor, records, batch_size=recipe.eval.batch_size, sampling=sampling,
                       max_new_tokens=recipe.eval.max_new_tokens, on_batch=lambda n: progress.advance(task, n))
     config = recipe.reward.config()
-    result = {"when": when, "variant": config.variant, **score_heldout(records, answers, config, recipe.eval.variant),
-              "answers": [{"id": r.get("id"), "type": r["type"], **a} for r, a in zip(records, answers)]}
+    result = {"when": when, "variant": config.variant,
+              **({"sampling": dataclasses.asdict(sampling)} if sampling else {}),
+              **score_heldout(records, answers, config, recipe.eval.variant)}
     write_text_atomic(path, json.dumps(result, indent=1, ensure_ascii=False))
-    overall = result["overall"]
-    routes = result.get("reasonmap", {}).get("overall")
-    console.print(f"eval {when}: accuracy {overall['accuracy']:.3f}, parsed {overall['parsed']:.3f}, "
-                  f"mean reward {overall['reward']:.2f} on {overall['count']} held-out questions"
-                  + (f"; routes: map score {routes['map_score_short']['mean']:.2f} of 20 (short)" if routes else ""))
+    console.print(f"eval {when}: {_summary_line(result)}")
     return result
+
+
+def _summary_line(result: dict) -> str:
+    """One line of an evaluation's main figures."""
+    overall, plus = result["overall"], result.get("plus")
+    text = f"accuracy {overall['accuracy']:.3f}, parsed {overall['parsed']:.3f}, mean reward {overall['reward']:.2f}"
+    if plus and "sampled_accuracy" in plus:
+        text += (f"; Plus accuracy {plus['accuracy']:.3f}, sampled {plus['sampled_accuracy']:.3f}, "
+                 f"pass@{plus['k']} {plus['pass_at_k']:.3f}")
+    text += f" on {overall['count']} questions"
+    routes = result.get("reasonmap", {}).get("overall")
+    if routes:
+        text += f"; routes: map score {routes['map_score_short']['mean']:.2f} of 20 (short)"
+        planning = result["by_type"].get("planning", {})
+        if "endpoints" in planning:
+            text += f", both endpoints named in {100 * planning['endpoints']:.0f}%"
+    return text

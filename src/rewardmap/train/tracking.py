@@ -25,12 +25,13 @@ class RewardTracker:
     reward per question type.
 
     `wrap(f)` returns a function with the same signature and name; `take()` returns
-    {type: {"reward", "accuracy", "parsed", "detail": means, "count": n}} since the last
-    `take()` (the detail reward is the route term: 0 for Plus types).
+    {type: {"reward", "accuracy", "parsed", "detail": means, "detail_paid": the share of
+    rollouts whose detail reward is above 0, "count": n}} since the last `take()` (the detail
+    reward is the route term: 0 for Plus types).
     """
 
     def __init__(self):
-        self._sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0, 0])
+        self._sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0, 0, 0])
 
     def wrap(self, reward_fn: Callable) -> Callable:
         def tracked(completions, **columns):
@@ -47,6 +48,7 @@ class RewardTracker:
                 sums[2] += bool(parsed)
                 sums[3] += detail
                 sums[4] += 1
+                sums[5] += detail > 0
             return rewards
 
         tracked.__name__ = tracked.__qualname__ = reward_fn.__name__
@@ -56,8 +58,9 @@ class RewardTracker:
         return tracked
 
     def take(self) -> dict[str, dict[str, float]]:
-        out = {qtype: {"reward": r / n, "accuracy": c / n, "parsed": p / n, "detail": d / n, "count": n}
-               for qtype, (r, c, p, d, n) in sorted(self._sums.items()) if n}
+        out = {qtype: {"reward": r / n, "accuracy": c / n, "parsed": p / n, "detail": d / n, "detail_paid": paid / n,
+                       "count": n}
+               for qtype, (r, c, p, d, n, paid) in sorted(self._sums.items()) if n}
         self._sums.clear()
         return out
 
