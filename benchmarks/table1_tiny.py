@@ -86,37 +86,65 @@ def run_row(out: Path, row: str, seed: int, data: Path, overrides: list[str]) ->
     return folder
 
 
-def sampled_table(out: Path, folders: list[Path], jobs: list[tuple[str, int]]) -> str:
-    """Each row's held-out figures over the five Plus types: greedy and sampled accuracy (mean over
-    seeds), and their change from the start of GRPO, paired per question and seed, with 95% intervals."""
+def _plus_values(run: Path, name: str, figure: str) -> dict[str, float]:
+    """{question id: its figure} over the Plus questions of one evaluation file of RUN."""
     import json
 
-    from rewardmap.metrics.intervals import interval, paired_difference
     from rewardmap.questions.kinds import PLUS_TYPES
     from rewardmap.train.report_heldout import PER_QUESTION
 
+    result = json.loads((run / name).read_text())
+    return {f"{a['type']}/{json.dumps(a['id'])}": PER_QUESTION[figure](a["scores"]) for a in result["answers"]
+            if a["type"] in PLUS_TYPES}
+
+
+def _paired(pairs: list[tuple[dict, dict]]) -> tuple[list[float], list[float], list[str]]:
+    """Values of (before, after) evaluations matched per question, over several seeds."""
+    a, b, strata = [], [], []
+    for seed, (x, y) in enumerate(pairs):
+        for key in sorted(x.keys() & y.keys()):
+            a.append(x[key])
+            b.append(y[key])
+            strata.append(f"{seed}/{key.split('/')[0]}")
+    return a, b, strata
+
+
+def sampled_table(out: Path, folders: list[Path], jobs: list[tuple[str, int]]) -> str:
+    """The five Plus types pooled, held out: each row's greedy and sampled accuracy (mean over seeds)
+    and their change from the start of GRPO; then the RewardMap row against every other row. Changes
+    are paired per question and seed, with 95% intervals."""
+    from rewardmap.metrics.intervals import interval, paired_difference
+
+    def cell(d: dict) -> str:
+        return f"{100 * d['difference']:+.1f} [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]"
+
+    runs = {row: {seed: f for f, (name, seed) in zip(folders, jobs) if name == row} for row in ROWS}
+    figures = ("accuracy", "sampled_accuracy")
     lines = ["| row | seeds | greedy | sampled | greedy change | sampled change |", "|---|---:|---:|---:|---:|---:|"]
-    for row in ROWS:
-        runs = [f for f, (name, _) in zip(folders, jobs) if name == row]
+    for row, by_seed in runs.items():
         cells = []
-        for figure in ("accuracy", "sampled_accuracy"):
-            before, after, strata = [], [], []
-            for run in runs:
-                start = json.loads((run / "eval_before.json").read_text())
-                end = json.loads((run / "eval_after.json").read_text())
-                old = {json.dumps(a["id"]): a for a in start["answers"] if a["type"] in PLUS_TYPES}
-                for a in end["answers"]:
-                    if a["type"] in PLUS_TYPES:
-                        before.append(PER_QUESTION[figure](old[json.dumps(a["id"])]["scores"]))
-                        after.append(PER_QUESTION[figure](a["scores"]))
-                        strata.append(f"{run.name}/{a['type']}")
-            lo, hi = interval(after, strata=strata)
-            d = paired_difference(before, after, strata=strata)
-            cells.append((f"{sum(after) / len(after):.3f} [{lo:.3f}, {hi:.3f}]",
-                          f"{100 * d['difference']:+.1f} [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]"))
-        lines.append(f"| {row} | {len(runs)} | {cells[0][0]} | {cells[1][0]} | {cells[0][1]} | {cells[1][1]} |")
-    text = ("Held-out, five Plus types pooled; changes in points from the start of GRPO (the same "
-            "questions, paired per question and seed; 95% intervals):\n\n" + "\n".join(lines) + "\n")
+        for figure in figures:
+            a, b, strata = _paired([(_plus_values(f, "eval_before.json", figure), _plus_values(f, "eval_after.json",
+                                                                                                figure))
+                                    for f in by_seed.values()])
+            lo, hi = interval(b, strata=strata)
+            cells.append((f"{sum(b) / len(b):.3f} [{lo:.3f}, {hi:.3f}]", cell(paired_difference(a, b, strata=strata))))
+        lines.append(f"| {row} | {len(by_seed)} | {cells[0][0]} | {cells[1][0]} | {cells[0][1]} | {cells[1][1]} |")
+    versus = ["| RewardMap minus | greedy | sampled |", "|---|---:|---:|"]
+    for row, by_seed in runs.items():
+        if row == "rewardmap":
+            continue
+        cells = []
+        for figure in figures:
+            a, b, strata = _paired([(_plus_values(by_seed[seed], "eval_after.json", figure),
+                                     _plus_values(mine, "eval_after.json", figure))
+                                    for seed, mine in runs["rewardmap"].items() if seed in by_seed])
+            cells.append(cell(paired_difference(a, b, strata=strata)))
+        versus.append(f"| {row} | {cells[0]} | {cells[1]} |")
+    text = ("Held-out, five Plus types pooled; changes in points from the start of GRPO (the same questions, "
+            "paired per question and seed; 95% intervals):\n\n" + "\n".join(lines) + "\n\n"
+            "The RewardMap row minus each other row, after GRPO, in points (paired per question and seed):\n\n"
+            + "\n".join(versus) + "\n")
     (out / "sampled.md").write_text(text)
     return text
 

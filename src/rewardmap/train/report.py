@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from ..fileio import write_text_atomic  # noqa: E402
-from .report_heldout import heldout_lines, read_evaluations  # noqa: E402
+from .report_heldout import heldout_lines, labelled, read_evaluations  # noqa: E402
 from .timing import PHASES  # noqa: E402
 from .tracking import read_metrics  # noqa: E402
 
@@ -28,7 +28,7 @@ def write_report(run: str | Path) -> Path:
     grpo = [r for r in rows if r.get("phase") == "grpo" and "reward" in r]
     sft = [r for r in rows if r.get("phase") == "sft" and "loss" in r]
     before, after = (_json(run / name) for name in ("eval_before.json", "eval_after.json"))
-    after_sft, baseline = _json(run / "eval_after_sft.json"), _json(run / "eval_baseline.json")
+    baseline = _json(run / "eval_baseline.json")
     curriculum, change = _json(run / "curriculum.json"), _json(run / "policy_change.json")
     plots = run / "plots"
     plots.mkdir(exist_ok=True)
@@ -36,20 +36,19 @@ def write_report(run: str | Path) -> Path:
 
     evaluations = read_evaluations(run)
     lines += heldout_lines(run, evaluations, bool(grpo))
-    columns = [("trivial baseline", baseline), ("before", before), ("after SFT", after_sft),
-               ("after GRPO" if after_sft else "after", after)]
+    columns = labelled(evaluations, bool(grpo))
     if any(r and "reasonmap" in r for _, r in columns):
         lines += ["Route questions, ReasonMap metrics as `rewardmap eval` scores them (each asked in its short and "
                   "its long wording; map score out of 20 short, 40 long; plain means, difficulty-weighted in "
                   "brackets):", "", *_route_table(columns), ""]
     if before or after:
         lines += ["Read with the training reward's parser: share of answers in a readable form, and mean "
-                  "reward.", "", *_reward_table([c for c in columns[1:] if c[1]]), ""]
+                  "reward.", "", *_reward_table([c for c in columns if c[1] is not baseline]), ""]
         if baseline and baseline.get("strategy"):
             lines += ["Trivial baselines: " + "; ".join(f"{t}: {s}" for t, s in sorted(baseline["strategy"].items()))
                       + ".", ""]
         if before and after:
-            _before_after_plot([c for c in columns if c[1]], plots / "before_after.png")
+            _before_after_plot(columns, plots / "before_after.png")
             lines += ["![accuracy before and after](plots/before_after.png)", ""]
     if change:
         lines += ["## How much GRPO changed the policy", "", *_change_lines(change), ""]
@@ -214,22 +213,34 @@ def _by_type_plot(rows: list[dict], path: Path) -> None:
 
 
 def _before_after_plot(columns: list[tuple[str, dict]], path: Path) -> None:
-    """Greedy accuracy per type and evaluation, with its 95% interval as an error bar."""
+    """Greedy and sampled accuracy per type (and the Plus types pooled) for each evaluation, with
+    their 95% intervals as error bars."""
+    from ..questions.kinds import PLUS_TYPES
+
     types = _types(columns)
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    width = 0.8 / len(columns)
-    for k, (name, result) in enumerate(columns):
-        stats = [(result.get("by_type") or {}).get(t) or {} for t in types]
-        values = [s.get("accuracy", 0.0) for s in stats]
-        errors = [[v - s["accuracy_ci"][0] if "accuracy_ci" in s else 0.0 for v, s in zip(values, stats)],
-                  [s["accuracy_ci"][1] - v if "accuracy_ci" in s else 0.0 for v, s in zip(values, stats)]]
-        ax.bar([i + (k - (len(columns) - 1) / 2) * width for i in range(len(types))], values, width, label=name,
-               yerr=errors, capsize=2, error_kw={"elinewidth": 0.8})
-    ax.set_xticks(range(len(types)), types)
-    ax.set_ylabel("held-out greedy accuracy")
-    ax.set_ylim(0, 1)
-    ax.legend(fontsize=8)
-    ax.grid(axis="y", alpha=0.3)
+    every = types + (["Plus"] if sum(t in PLUS_TYPES for t in types) > 1 else [])
+    sampled = [(name, r) for name, r in columns if (r.get("plus") or {}).get("k")]
+    panels = [("greedy accuracy", "accuracy", columns)] + ([("sampled accuracy", "sampled_accuracy", sampled)]
+                                                            if sampled else [])
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 3.6), squeeze=False)
+    for ax, (title, key, cols) in zip(axes[0], panels):
+        groups = [g for g in every if any(key in ((r.get("plus") if g == "Plus" else (r.get("by_type") or {}).get(g))
+                                                   or {}) for _, r in cols)]
+        width = 0.8 / len(cols)
+        for k, (name, result) in enumerate(cols):
+            stats = [(result.get("plus") if g == "Plus" else (result.get("by_type") or {}).get(g)) or {}
+                     for g in groups]
+            values = [s.get(key, float("nan")) for s in stats]
+            errors = [[v - s[f"{key}_ci"][0] if f"{key}_ci" in s else 0.0 for v, s in zip(values, stats)],
+                      [s[f"{key}_ci"][1] - v if f"{key}_ci" in s else 0.0 for v, s in zip(values, stats)]]
+            ax.bar([i + (k - (len(cols) - 1) / 2) * width for i in range(len(groups))], values, width,
+                   label=name, color=_COLORS[[n for n, _ in columns].index(name) % len(_COLORS)],
+                   yerr=errors, capsize=2, error_kw={"elinewidth": 0.8})
+        ax.set_xticks(range(len(groups)), groups, rotation=20)
+        ax.set_title(f"held-out {title}", fontsize=10)
+        ax.set_ylim(0, 1)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

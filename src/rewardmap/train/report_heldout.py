@@ -128,12 +128,17 @@ def grpo_change(evaluations: dict[str, dict]) -> dict:
     return out
 
 
-def heldout_lines(run: Path, evaluations: dict[str, dict], grpo_ran: bool) -> list[str]:
-    """The report's sections on held-out (and training-map) evaluations."""
+def labelled(evaluations: dict[str, dict], grpo_ran: bool) -> list[tuple[str, dict]]:
+    """The held-out evaluations present, in run order, each with the label the report gives it."""
     labels = {"eval_after.json": "after GRPO" if grpo_ran else "after training",
               "eval_before.json": "start of GRPO" if grpo_ran and "eval_after_sft.json" not in evaluations
               else "before training"}
-    columns = [(labels.get(name, label), evaluations[name]) for label, name in HELDOUT_FILES if name in evaluations]
+    return [(labels.get(name, label), evaluations[name]) for label, name in HELDOUT_FILES if name in evaluations]
+
+
+def heldout_lines(run: Path, evaluations: dict[str, dict], grpo_ran: bool) -> list[str]:
+    """The report's sections on held-out (and training-map) evaluations."""
+    columns = labelled(evaluations, grpo_ran)
     if not any(name != "eval_baseline.json" for _, name in HELDOUT_FILES if name in evaluations):
         return []
     k = next((r["plus"]["k"] for _, r in columns if (r.get("plus") or {}).get("k")), None)

@@ -418,13 +418,13 @@ def _write_policy_change(recipe: Recipe, run: Path, console: Console) -> None:
     path = run / "policy_change.json"
     if path.is_file():
         return
-    result: dict = {"phase": "grpo"}
     from ..model.packaged import model_path
 
-    for start in (run / "sft" / "final", run / "init", Path(model_path(recipe.model.name_or_path))):
+    result: dict = {"phase": "grpo"}
+    name = recipe.model.name_or_path
+    for start, label in ((run / "sft" / "final", "sft/final"), (run / "init", "init"), (Path(model_path(name)), name)):
         if list(start.glob("*.safetensors")) and list((run / "final").glob("*.safetensors")):
-            result["weights"] = {"from": str(start.relative_to(run)) if start.is_relative_to(run) else str(start),
-                                 **weight_change(start, run / "final")}
+            result["weights"] = {"from": label, **weight_change(start, run / "final")}
             break
     for name, when in (("eval_after_sft.json", "after sft"), ("eval_before.json", "before")):
         if (run / name).is_file():
