@@ -27,7 +27,7 @@ start paired per question and seed.
 
     OMP_NUM_THREADS=1 python benchmarks/table1_tiny.py --out runs/table1 [--seeds 0 1] [--jobs 2]
 
-It takes about an hour and a half on a 2-core machine with --jobs 2 (runs finished earlier are
+It takes about 40 minutes on a 2-core machine with --jobs 2 (runs finished earlier are
 kept, so it can be stopped and started again). `--set key=value` changes a setting of every
 row, e.g. for a quick check: --set grpo.max_steps=2 --set eval.per_type=10.
 """
