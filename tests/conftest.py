@@ -1,10 +1,17 @@
 import json
 import os
+import signal
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+# A suite started in the background by a script (`cmd &`, nohup) inherits SIGINT ignored, and then
+# Python raises no KeyboardInterrupt, neither here nor in the commands the tests start (children
+# inherit an ignored signal): the Ctrl-C tests need SIGINT's default back.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # The real ReasonMap station files and maps (stations/, maps/): $REWARDMAP_REAL_DATA, else the
 # development machines' copy beside the checkout.
