@@ -199,7 +199,7 @@ def _sft(model, processor, records, recipe: Recipe, run: Path, console: Console,
                           f"sft/{recipe.sft.seed}")
     if not chosen:
         raise InputError(f"{recipe.source}: field 'sft.types': no training questions of these types")
-    dataset = Dataset.from_list(sft_rows(chosen)).cast_column("image", Image())
+    dataset = Dataset.from_list(_within_bounds(recipe, run, sft_rows(chosen))).cast_column("image", Image())
     config = SFTConfig(**sft_config_kwargs(recipe, folder), disable_tqdm=True)
     os.environ["TENSORBOARD_LOGGING_DIR"] = str(run / "tensorboard" / "sft")  # read when the trainer is made
     trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=processor,
@@ -249,7 +249,7 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
         names = plan.stages_at(step)
         return names[0] if names else last_stage.name if last_stage and step > last_stage.last_step else None
 
-    dataset = Dataset.from_list(grpo_rows(plan.records)).cast_column("image", Image())
+    dataset = Dataset.from_list(_within_bounds(recipe, run, grpo_rows(plan.records))).cast_column("image", Image())
     tracker = RewardTracker()
     reward = tracker.wrap(training_reward(recipe, run))
     os.environ["TENSORBOARD_LOGGING_DIR"] = str(run / "tensorboard" / "grpo")
@@ -295,6 +295,18 @@ def _training_probe(records: list[dict], recipe: Recipe) -> list[dict]:
     trained = {r.get("id") for r in _grpo_questions(records, recipe)}
     return select_heldout([r for r in records if r.get("id") in trained], recipe.eval.train_per_type,
                           recipe.data.heldout_seed)
+
+
+def _within_bounds(recipe: Recipe, run: Path, rows: list[dict]) -> list[dict]:
+    """Training rows whose maps lie within `data.min_pixels` / `data.max_pixels`: a map out of
+    them is read from its resized copy in RUN/maps_within_bounds (made once per run)."""
+    from .map_bounds import bounded_maps
+
+    d = recipe.data
+    if d.min_pixels is None and d.max_pixels is None:
+        return rows
+    paths = bounded_maps((r["image"] for r in rows), run / "maps_within_bounds", d.min_pixels, d.max_pixels)
+    return [{**r, "image": paths[r["image"]]} for r in rows]
 
 
 def configure_generation(trainer, grpo) -> None:
