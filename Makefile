@@ -9,7 +9,7 @@ DEMO_DIR ?= demo
 # development machines; on a GPU machine set TORCH to the build you want.
 TORCH ?= torch==2.13.0
 
-.PHONY: install demo data-demo tiny-base test bench clean
+.PHONY: install demo data-demo tiny-base check-verl test bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,17 @@ tiny-base: $(STAMP)
 	OMP_NUM_THREADS=1 $(VENV)/bin/rewardmap train tiny-base --out runs/tiny-base --resume
 	$(PY) -m rewardmap.train.ship runs/tiny-base
 
+# rewardmap's reward loaded and run by verl itself, in an environment of its own (.venv-verl:
+# verl 0.9.1 and its dependencies; rewardmap's code without its dependencies), configured as the
+# README says: integrations/verl_reward.py scores a drawn dataset's reference answers through it.
+VERL ?= verl==0.9.1
+check-verl: $(STAMP)
+	test -x .venv-verl/bin/python || $(PYTHON) -m venv .venv-verl
+	.venv-verl/bin/python -m pip install --quiet $(TORCH) $(VERL)
+	.venv-verl/bin/python -m pip install --quiet --no-deps -e .
+	$(VENV)/bin/rewardmap data synth --cities 3 --seed 0 --size 256 --per-city 12 --out .verl-check --overwrite
+	.venv-verl/bin/python integrations/verl_reward.py .verl-check
+
 data-demo: $(STAMP)
 	$(VENV)/bin/rewardmap data synth --cities 6 --seed 0 --size 1024 --per-city 50 --out $(DEMO_DIR) --overwrite
 	$(VENV)/bin/rewardmap data check $(DEMO_DIR)
@@ -46,4 +57,4 @@ bench: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) benchmarks/bench_train.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) runs .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-verl .verl-check $(DEMO_DIR) runs .pytest_cache .hypothesis
