@@ -13,6 +13,7 @@ import pytest
 from rewardmap.datasets.synthetic import city_seeds
 from rewardmap.model.packaged import FILES, PROVENANCE, model_path, packaged_folder, provenance, sha256
 from rewardmap.train.recipe import load_recipe
+from test_recipes import flat  # {dotted setting: value}
 
 
 def test_every_shipped_file_is_the_one_the_provenance_names():
@@ -22,22 +23,11 @@ def test_every_shipped_file_is_the_one_the_provenance_names():
     assert record["files"] == {name: sha256(folder / name) for name in FILES}
 
 
-def _flat(settings: dict, prefix: str = "") -> dict:
-    """{dotted setting: value} of a nested settings dict."""
-    out = {}
-    for key, value in settings.items():
-        if isinstance(value, dict) and value:
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
 def test_the_recipe_in_the_repository_is_the_one_that_trained_it():
     record = provenance("tiny-base")
     recipe = load_recipe(record["recipe"]).resolved().to_dict()
     recipe.pop("output")
-    recorded, now = _flat(record["settings"]), _flat(recipe)
+    recorded, now = flat(record["settings"]), flat(recipe)
     assert {k: now.get(k) for k in recorded} == recorded
     # a setting added since the base was trained must be off (empty) in its recipe, or the recipe
     # would no longer reproduce it
