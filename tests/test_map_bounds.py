@@ -62,6 +62,9 @@ def test_training_rows_read_the_bounded_copy_and_nothing_without_bounds(tmp_path
     bounded = _within_bounds(load_recipe("tiny", ["data.max_pixels=10000"]), tmp_path / "run", rows)
     assert {r["image"] for r in bounded} == {str(next((tmp_path / "run" / "maps_within_bounds").iterdir()))}
     assert [r["id"] for r in bounded] == [1, 2]
+    records = [{"figure": str(tmp_path / "map.png"), "id": 1}]  # what the run's evaluations ask
+    assert _within_bounds(load_recipe("tiny", ["data.max_pixels=10000"]), tmp_path / "run", records,
+                          key="figure")[0]["figure"] == bounded[0]["image"]
 
 
 def test_real_maps_get_the_released_trainers_image_tokens(real_data):

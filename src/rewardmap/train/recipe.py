@@ -92,10 +92,11 @@ class DataArgs:
     heldout_cities: int = setting(0, "Whole cities held out of training and asked at evaluation, so the model is "
                                   "scored on maps it never saw; 0: none.", min=0)
     heldout_seed: int = setting(0, "Seed that draws the held-out cities.")
-    min_pixels: int | None = setting(None, "A training map smaller than this is enlarged to it (one factor on both "
-                                     "sides, nearest-neighbour) before the processor's own bounds apply, as the "
-                                     "released trainer's data.min_pixels; empty: never.", min=1)
-    max_pixels: int | None = setting(None, "A training map larger than this is shrunk to it (as data.min_pixels; "
+    min_pixels: int | None = setting(None, "A map smaller than this is enlarged to it, for training and the run's "
+                                     "evaluations (one factor on both sides, nearest-neighbour), before the "
+                                     "processor's own bounds apply, as the released trainer's data.min_pixels; "
+                                     "empty: never.", min=1)
+    max_pixels: int | None = setting(None, "A map larger than this is shrunk to it (as data.min_pixels; "
                                      "the released trainer's data.max_pixels); empty: never. The model's processor "
                                      "bounds it further (model.max_pixels, or its own default).", min=1)
 

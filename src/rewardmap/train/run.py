@@ -297,16 +297,17 @@ def _training_probe(records: list[dict], recipe: Recipe) -> list[dict]:
                           recipe.data.heldout_seed)
 
 
-def _within_bounds(recipe: Recipe, run: Path, rows: list[dict]) -> list[dict]:
-    """Training rows whose maps lie within `data.min_pixels` / `data.max_pixels`: a map out of
-    them is read from its resized copy in RUN/maps_within_bounds (made once per run)."""
+def _within_bounds(recipe: Recipe, run: Path, rows: list[dict], key: str = "image") -> list[dict]:
+    """ROWS (training rows, or records with key "figure") whose maps lie within `data.min_pixels`
+    / `data.max_pixels`: a map out of them is read from its resized copy in RUN/maps_within_bounds
+    (made once per run), so that training and evaluation see the same pixels."""
     from .map_bounds import bounded_maps
 
     d = recipe.data
     if d.min_pixels is None and d.max_pixels is None:
         return rows
-    paths = bounded_maps((r["image"] for r in rows), run / "maps_within_bounds", d.min_pixels, d.max_pixels)
-    return [{**r, "image": paths[r["image"]]} for r in rows]
+    paths = bounded_maps((r[key] for r in rows), run / "maps_within_bounds", d.min_pixels, d.max_pixels)
+    return [{**r, key: paths[r[key]]} for r in rows]
 
 
 def configure_generation(trainer, grpo) -> None:
@@ -466,7 +467,8 @@ def _evaluate(model, processor, records, recipe: Recipe, path: Path, when: str, 
     sampling = recipe.eval.sampling(recipe.grpo) if sample else None
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"eval {when}", total=questions_asked(records, sampling))
-        answers = ask(model, processor, records, batch_size=recipe.eval.batch_size, sampling=sampling,
+        asked = _within_bounds(recipe, path.parent, records, key="figure")
+        answers = ask(model, processor, asked, batch_size=recipe.eval.batch_size, sampling=sampling,
                       max_new_tokens=recipe.eval.max_new_tokens, on_batch=lambda n: progress.advance(task, n))
     config = recipe.reward.config()
     result = {"when": when, "variant": config.variant,
