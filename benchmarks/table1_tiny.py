@@ -86,60 +86,39 @@ def run_row(out: Path, row: str, seed: int, data: Path, overrides: list[str]) ->
     return folder
 
 
-def _plus_values(run: Path, name: str, figure: str) -> dict[str, float]:
-    """{question id: its figure} over the Plus questions of one evaluation file of RUN."""
+def _evaluation(run: Path, name: str) -> dict:
     import json
 
-    from rewardmap.questions.kinds import PLUS_TYPES
-    from rewardmap.train.report_heldout import PER_QUESTION
-
-    result = json.loads((run / name).read_text())
-    return {f"{a['type']}/{json.dumps(a['id'])}": PER_QUESTION[figure](a["scores"]) for a in result["answers"]
-            if a["type"] in PLUS_TYPES}
-
-
-def _paired(pairs: list[tuple[dict, dict]]) -> tuple[list[float], list[float], list[str]]:
-    """Values of (before, after) evaluations matched per question, over several seeds."""
-    a, b, strata = [], [], []
-    for seed, (x, y) in enumerate(pairs):
-        for key in sorted(x.keys() & y.keys()):
-            a.append(x[key])
-            b.append(y[key])
-            strata.append(f"{seed}/{key.split('/')[0]}")
-    return a, b, strata
+    return json.loads((run / name).read_text())
 
 
 def sampled_table(out: Path, folders: list[Path], jobs: list[tuple[str, int]]) -> str:
     """The five Plus types pooled, held out: each row's greedy and sampled accuracy (mean over seeds)
     and their change from the start of GRPO; then the RewardMap row against every other row. Changes
     are paired per question and seed, with 95% intervals."""
-    from rewardmap.metrics.intervals import interval, paired_difference
-
-    def cell(d: dict) -> str:
-        return f"{100 * d['difference']:+.1f} [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]"
+    from rewardmap.metrics.intervals import interval
+    from rewardmap.questions.kinds import PLUS_TYPES
+    from rewardmap.train.report_heldout import difference_cell, matched, pooled_paired
 
     runs = {row: {seed: f for f, (name, seed) in zip(folders, jobs) if name == row} for row in ROWS}
     figures = ("accuracy", "sampled_accuracy")
     lines = ["| row | seeds | greedy | sampled | greedy change | sampled change |", "|---|---:|---:|---:|---:|---:|"]
     for row, by_seed in runs.items():
+        pairs = [(_evaluation(f, "eval_before.json"), _evaluation(f, "eval_after.json")) for f in by_seed.values()]
         cells = []
         for figure in figures:
-            a, b, strata = _paired([(_plus_values(f, "eval_before.json", figure), _plus_values(f, "eval_after.json",
-                                                                                                figure))
-                                    for f in by_seed.values()])
+            _, b, strata = matched(pairs, figure, PLUS_TYPES)
             lo, hi = interval(b, strata=strata)
-            cells.append((f"{sum(b) / len(b):.3f} [{lo:.3f}, {hi:.3f}]", cell(paired_difference(a, b, strata=strata))))
+            cells.append((f"{sum(b) / len(b):.3f} [{lo:.3f}, {hi:.3f}]",
+                          difference_cell(pooled_paired(pairs, figure, PLUS_TYPES))))
         lines.append(f"| {row} | {len(by_seed)} | {cells[0][0]} | {cells[1][0]} | {cells[0][1]} | {cells[1][1]} |")
     versus = ["| RewardMap minus | greedy | sampled |", "|---|---:|---:|"]
     for row, by_seed in runs.items():
         if row == "rewardmap":
             continue
-        cells = []
-        for figure in figures:
-            a, b, strata = _paired([(_plus_values(by_seed[seed], "eval_after.json", figure),
-                                     _plus_values(mine, "eval_after.json", figure))
-                                    for seed, mine in runs["rewardmap"].items() if seed in by_seed])
-            cells.append(cell(paired_difference(a, b, strata=strata)))
+        pairs = [(_evaluation(by_seed[seed], "eval_after.json"), _evaluation(mine, "eval_after.json"))
+                 for seed, mine in runs["rewardmap"].items() if seed in by_seed]
+        cells = [difference_cell(pooled_paired(pairs, figure, PLUS_TYPES)) for figure in figures]
         versus.append(f"| {row} | {cells[0]} | {cells[1]} |")
     text = ("Held-out, five Plus types pooled; changes in points from the start of GRPO (the same questions, "
             "paired per question and seed; 95% intervals):\n\n" + "\n".join(lines) + "\n\n"

@@ -57,22 +57,43 @@ def difference_cell(d: dict | None) -> str:
     return f"{100 * d['difference']:+.1f} [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]"
 
 
-def paired(before: dict, after: dict, name: str, types) -> dict | None:
-    """After minus before of figure NAME over the questions of TYPES both evaluations answered
-    (matched by id), with its paired bootstrap interval (resampled within each type); None
-    when the files lack the per-question scores it needs."""
-    old = {json.dumps(a.get("id")): a for a in before.get("answers", []) if a.get("type") in types}
-    pairs = [(old[key], a) for a in after.get("answers", []) if a.get("type") in types
-             for key in [json.dumps(a.get("id"))] if key in old]
+def matched(runs: list[tuple[dict, dict]], name: str, types) -> tuple[list[float], list[float], list[str]] | None:
+    """Figure NAME per question before and after, over the questions of TYPES that both evaluations
+    of each (before, after) pair answered (matched by id; one pair per run, such as one per seed),
+    and each question's stratum (its pair and type); None when the files lack the per-question
+    scores it needs."""
     value = PER_QUESTION[name]
-    try:
-        a = [value(x["scores"]) for x, _ in pairs]
-        b = [value(y["scores"]) for _, y in pairs]
-    except (KeyError, TypeError, ZeroDivisionError):
+    a, b, strata = [], [], []
+    for i, (before, after) in enumerate(runs):
+        old = {json.dumps(x.get("id")): x for x in before.get("answers", []) if x.get("type") in types}
+        for y in after.get("answers", []):
+            x = old.get(json.dumps(y.get("id"))) if y.get("type") in types else None
+            if x is None:
+                continue
+            try:
+                a.append(value(x["scores"]))
+                b.append(value(y["scores"]))
+            except (KeyError, TypeError, ZeroDivisionError):
+                return None
+            strata.append(f"{i}/{x['type']}")
+    return a, b, strata
+
+
+def paired(before: dict, after: dict, name: str, types) -> dict | None:
+    """After minus before of figure NAME over the questions of TYPES both evaluations answered,
+    with its paired bootstrap interval (resampled within each type); None without such questions
+    or without the per-question scores it needs."""
+    return pooled_paired([(before, after)], name, types)
+
+
+def pooled_paired(runs: list[tuple[dict, dict]], name: str, types) -> dict | None:
+    """`paired` over several (before, after) pairs at once (one per run), resampled within each
+    run and type."""
+    values = matched(runs, name, types)
+    if not values or not values[0]:
         return None
-    if not pairs:
-        return None
-    return {**paired_difference(a, b, strata=[x["type"] for x, _ in pairs]), "count": len(pairs)}
+    a, b, strata = values
+    return {**paired_difference(a, b, strata=strata), "count": len(a)}
 
 
 def _rows(evaluations: list[dict]) -> list[tuple[str, str | None]]:
