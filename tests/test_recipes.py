@@ -511,3 +511,12 @@ def test_grpo_epochs_pass_over_each_stage_and_trl_runs_one_epoch_of_the_plan():
     assert len({r["id"] for r in twice}) == 60 and {r["id"].split("#")[0] for r in twice} == {r["id"] for r in records}
     recipe = load_recipe("tiny", ["grpo.epochs=3"])
     assert grpo_config_kwargs(recipe, "out")["num_train_epochs"] == 1.0
+
+
+def test_sampled_evaluation_answers_need_a_temperature():
+    """eval.samples draws at eval.temperature, else grpo.temperature: 0 there is refused in one line."""
+    with pytest.raises(InputError, match=r"eval\.temperature.*sampled answers need a temperature above 0"):
+        load_recipe("tiny", ["grpo.temperature=0"])
+    assert load_recipe("tiny", ["grpo.temperature=0", "eval.samples=0"]).eval.sampling(load_recipe("tiny").grpo) is None
+    recipe = load_recipe("tiny", ["grpo.temperature=0", "eval.temperature=0.7"])
+    assert recipe.eval.sampling(recipe.grpo).temperature == 0.7

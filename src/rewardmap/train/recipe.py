@@ -325,8 +325,10 @@ class EvalArgs:
 
         if not self.samples:
             return None
-        temperature = grpo.temperature if self.temperature is None else self.temperature
-        return Sampling(k=self.samples, temperature=temperature, top_p=grpo.top_p, seed=self.seed)
+        return Sampling(k=self.samples, temperature=self.sampling_temperature(grpo), top_p=grpo.top_p, seed=self.seed)
+
+    def sampling_temperature(self, grpo: GRPOArgs) -> float:
+        return grpo.temperature if self.temperature is None else self.temperature
 
 
 @dataclass
@@ -670,8 +672,7 @@ def _validate(recipe: Recipe, label: str) -> None:
     if recipe.grpo.enabled and recipe.grpo.epochs <= 0:
         raise InputError(f"{where(label, field='grpo.epochs')}: must be above 0 (turn GRPO off with grpo.enabled: "
                          "false)")
-    temperature = recipe.grpo.temperature if recipe.eval.temperature is None else recipe.eval.temperature
-    if recipe.eval.samples and not temperature > 0:
+    if recipe.eval.samples and not recipe.eval.sampling_temperature(recipe.grpo) > 0:
         raise InputError(f"{where(label, field='eval.temperature')}: sampled answers need a temperature above 0 "
                          "(eval.samples: 0 turns them off)")
     if recipe.sft.enabled and not set(recipe.sft.types) & set(recipe.data.types):
