@@ -156,8 +156,8 @@ def robust_detail(sections: Sequence[Section], index: RewardIndex, start: str, g
 
 def endpoints_named(response: str, station_1: str, station_2: str) -> bool:
     """Whether a route answer departs from station_1 and arrives at station_2 (its first and
-    last sections, stops compared as the robust reward compares them): where the detail reward
-    starts to pay, whatever lies between.
+    last sections, stops compared as the robust reward compares them): the endpoints the detail
+    reward checks before anything else (the released reward needs both, the robust one either).
 
     >>> endpoints_named("Route Name: L1\\nDeparture Stop: A Station\\nArrival Stop: b", "A", "B")
     True

@@ -213,7 +213,7 @@ def _change_section(evaluations: dict[str, dict], k: int | None) -> list[str]:
               if "planning" in (r.get("by_type") or {})]
     if routes and any("endpoints" in s for _, s in routes):
         out += ["Route answers: the share of greedy answers that depart and arrive where the question asks "
-                "(where the detail reward starts to pay; the share of route rollouts it paid is in the GRPO "
-                "section):", "", "| | both endpoints named |", "|---|---:|",
+                "(the endpoints the detail reward checks first; the share of route rollouts it paid is in the "
+                "GRPO section):", "", "| | both endpoints named |", "|---|---:|",
                 *(f"| {label} | {s.get('endpoints', 0):.3f} |" for label, s in routes), ""]
     return out
