@@ -280,6 +280,8 @@ class Comparison:
     rows: list[Row]
     baseline: Row
     warnings: list[str] = field(default_factory=list)
+    # difference intervals already drawn: the table and the JSON show the same ones
+    _intervals: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def columns(self) -> list[Column]:
@@ -296,10 +298,12 @@ class Comparison:
         where either run lacks per-question scores)."""
         if self.difference(row, col.key, kind) is None:
             return None
-        mine, base = row.questions(col), self.baseline.questions(col)
-        if not mine or not base or not mine.keys() & base.keys():
-            return None
-        return _interval(mine, col, kind, baseline=base)
+        key = (id(row), col.key, kind)
+        if key not in self._intervals:
+            mine, base = row.questions(col), self.baseline.questions(col)
+            self._intervals[key] = _interval(mine, col, kind, baseline=base) \
+                if mine and base and mine.keys() & base.keys() else None
+        return self._intervals[key]
 
     def markdown(self) -> str:
         lines = []
