@@ -161,6 +161,13 @@ def test_paper_recipes_follow_section_8():
     kwargs = grpo_config_kwargs(server, "out", num_processes=4)
     assert kwargs["vllm_mode"] == "server" and kwargs["gradient_accumulation_steps"] == 32
     assert grpo_config_kwargs(base, "out", num_processes=8)["vllm_max_model_length"] == 22048
+    # the released actor's loss (benchmarks/parity_released.py): each sequence's token mean, then over sequences,
+    # one sequence per micro-batch, the plain PPO ratio under vLLM as in server mode
+    for recipe in (base, server):
+        kwargs = grpo_config_kwargs(recipe, "out", num_processes=8)
+        assert (kwargs["loss_type"], kwargs["per_device_train_batch_size"]) == ("grpo", 1)
+        assert kwargs["vllm_importance_sampling_correction"] is False
+    assert "vllm_importance_sampling_correction" not in grpo_config_kwargs(load_recipe("tiny"), "out")
 
 
 def test_sft_lora_targets_the_language_model_only():

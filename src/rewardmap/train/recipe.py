@@ -281,6 +281,10 @@ class GRPOArgs:
     vllm_gpu_memory_utilization: float = setting(0.3, "GPU memory share of a colocated vLLM.", min=0.0, max=1.0)
     vllm_tensor_parallel_size: int = setting(1, "Tensor parallel size of a colocated vLLM.", min=1)
     vllm_enable_sleep_mode: bool = setting(False, "Let a colocated vLLM release its memory during the update.")
+    vllm_importance_sampling: bool | None = setting(None, "Weight each token's loss by the (truncated) ratio of "
+                                                    "the policy's probability to vLLM's (TRL's correction of the two "
+                                                    "engines' mismatch); False: the plain PPO ratio, as verl/EasyR1 "
+                                                    "train; empty: TRL's default (on).")
     vllm_server_base_url: str | None = setting(None, "vLLM server URL (server mode); empty: host and port.")
     vllm_server_host: str = setting("0.0.0.0", "vLLM server host (server mode).")
     vllm_server_port: int = setting(8000, "vLLM server port (server mode).", min=1)
@@ -733,6 +737,9 @@ UNSUPPORTED = {
                          "sizes vLLM's context (vllm_max_model_length = it + max_completion_length)",
     "kl_clamp": "the released code's low_var_kl clamps the per-token k3 KL to [-10, 10]; TRL computes the same "
                 "k3 estimator unclamped",
+    "advantage_epsilon": "the released advantages divide by the group's standard deviation + 1e-6, TRL's by + 1e-4 "
+                         "(fixed in its code): a relative difference of about 1e-4 / std (1.6e-5 to 2.5e-5 on "
+                         "benchmarks/parity_released.py's batch)",
     "actor_offload": "the script offloads actor parameters and optimizer state to CPU between phases (EasyR1 "
                      "offload); TRL has no such switch: FSDP/DeepSpeed offload in the accelerate config is the "
                      "nearest",
@@ -840,6 +847,8 @@ def grpo_config_kwargs(recipe: Recipe, output_dir: str | os.PathLike, *, num_pro
     kwargs["steps_per_generation"] *= g.steps_per_rollout_batch
     if g.use_vllm:
         kwargs.update({"vllm_mode": g.vllm_mode, "vllm_enable_sleep_mode": g.vllm_enable_sleep_mode})
+        if g.vllm_importance_sampling is not None:
+            kwargs["vllm_importance_sampling_correction"] = g.vllm_importance_sampling
         if g.vllm_mode == "colocate":
             kwargs.update({"vllm_gpu_memory_utilization": g.vllm_gpu_memory_utilization,
                            "vllm_tensor_parallel_size": g.vllm_tensor_parallel_size})
