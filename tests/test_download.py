@@ -248,8 +248,9 @@ def test_files_under_a_search_dir_are_not_fetched(tmp_path, hub, github, monkeyp
         (local / f"stations/testland/{city}.json").read_bytes() for city in ("tinyville", "otherton")]
 
 
-def test_reasonmap_holds_its_files(tmp_path, monkeypatch):
-    """FSCCS/ReasonMap: maps as base64 and station data inline, so nothing is fetched."""
+def test_reasonmap_holds_its_files_and_names_its_splits(tmp_path, monkeypatch):
+    """FSCCS/ReasonMap: maps as base64 and station data inline, so nothing is fetched; its
+    evaluation split is `validation`, and asking for `test` says which files there are."""
     image = png(3)
     source = tmp_path / "hub/FSCCS/ReasonMap/data"
     source.mkdir(parents=True)
@@ -271,6 +272,8 @@ def test_reasonmap_holds_its_files(tmp_path, monkeypatch):
         return str(snapshot)
 
     monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    monkeypatch.setattr(huggingface_hub, "list_repo_files", lambda repo, **kwargs: [
+        ".gitattributes", "data/reasonmap-1008-train.parquet", "data/reasonmap-1008-validation.parquet"])
     monkeypatch.setattr(download, "fetch_published", no_network)
     monkeypatch.setattr(download, "unresolved_paths", no_network)  # no pass over gigabytes of inline maps
 
@@ -278,6 +281,10 @@ def test_reasonmap_holds_its_files(tmp_path, monkeypatch):
     [record] = records(tmp_path / "rm")
     assert summary.lacking == 0 and (tmp_path / "rm" / record["figure"]).read_bytes() == image
     assert json.loads((tmp_path / "rm" / record["json"]).read_text()) == station
+    with pytest.raises(InputError, match=r"^FSCCS/ReasonMap: no file of split 'test' on the Hugging Face Hub; "
+                       r"it has data/reasonmap-1008-train\.parquet, data/reasonmap-1008-validation\.parquet$"):
+        download_dataset("reasonmap", tmp_path / "rm-test", split="test")
+    assert not (tmp_path / "rm-test").exists()
 
 
 def test_real_rome_files_fetched_as_published(tmp_path, hub, monkeypatch, real_data):

@@ -222,7 +222,8 @@ def data_export(
 def data_download(
     name: str = typer.Argument(..., help="reasonmap, reasonmap-plus or reasonmap-train."),
     out_dir: Path = typer.Option(..., "--out", "-o", help="Dataset folder to write (absent or empty)."),
-    split: Optional[str] = typer.Option(None, "--split", help="Download and import only this split."),
+    split: Optional[str] = typer.Option(None, "--split", help="Download and import only this split (ReasonMap: "
+                                        "train, validation; ReasonMap-Plus: train, test)."),
     revision: Optional[str] = typer.Option(None, "--revision", help="Hub revision (branch, tag or commit)."),
     search_dir: list[Path] = typer.Option([], "--search-dir", help=SEARCH_HELP),
     strict: bool = typer.Option(False, "--strict", help="Fail, writing nothing, when a map or station file can be "

@@ -188,6 +188,10 @@ def _snapshot(repo: str, *, revision, cache_dir, token, split) -> Path:
             token=token,
             allow_patterns=[f"*{split}*"] if split else None,
         ))
+        if split and not (folder.is_dir() and any(p.is_file() for p in folder.rglob("*"))):
+            files = huggingface_hub.list_repo_files(repo, repo_type="dataset", revision=revision, token=token)
+            raise InputError(f"{repo}: no file of split {split!r} on the Hugging Face Hub; it has "
+                             f"{', '.join(f for f in files if not f.startswith('.') and f != 'README.md') or 'none'}")
     except GatedRepoError:
         raise InputError(f"{repo}: access on the Hugging Face Hub is restricted; log in or pass a token") from None
     except RepositoryNotFoundError:
