@@ -9,7 +9,7 @@ do instead.
 Where the files are: FSCCS/ReasonMap holds its maps and station data inline. ReasonMap-Plus
 and ReasonMap-Train point at `./maps/<country>/<city>.png` and `./stations/<country>/<city>.json`,
 which neither Hub dataset holds: the authors publish the maps in the RewardMap repository
-(its training script reads them from the checkout) and the station files in the ReasonMap
+(its training code reads them from the checkout) and the station files in the ReasonMap
 one (RewardMap's .gitignore leaves out every .json). Those are fetched with git, and only the
 files an import still lacks.
 """
