@@ -222,19 +222,25 @@ def data_export(
 def data_download(
     name: str = typer.Argument(..., help="reasonmap, reasonmap-plus or reasonmap-train."),
     out_dir: Path = typer.Option(..., "--out", "-o", help="Dataset folder to write (absent or empty)."),
-    split: Optional[str] = typer.Option(None, "--split", help="Download and import only this split."),
+    split: Optional[str] = typer.Option(None, "--split", help="Download and import only this split (ReasonMap: "
+                                        "train, validation; ReasonMap-Plus: train, test)."),
     revision: Optional[str] = typer.Option(None, "--revision", help="Hub revision (branch, tag or commit)."),
     search_dir: list[Path] = typer.Option([], "--search-dir", help=SEARCH_HELP),
-    strict: bool = typer.Option(False, "--strict", help="Fail on a figure/json path found nowhere."),
+    strict: bool = typer.Option(False, "--strict", help="Fail, writing nothing, when a map or station file can be "
+                                "had nowhere."),
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ):
-    """Fetch an official dataset from the Hugging Face Hub (needs network) and import it."""
+    """Fetch an official dataset from the Hugging Face Hub and the maps and station files its
+    questions point at from the authors' GitHub repositories (needs network; files found under
+    a --search-dir are not fetched), and import it all."""
     from .datasets.download import download_dataset
 
     with _errors():
         summary = download_dataset(name, out_dir, split=split, revision=revision, strict=strict,
                                    overwrite=overwrite, search_dirs=search_dir, progress=err.is_terminal)
-    _print_import(summary)
+    out.print(summary.describe(), highlight=False, markup=False, soft_wrap=True)
+    if summary.instruction:
+        err.print(f"[yellow]warning:[/yellow] {escape(summary.instruction)}", highlight=False, soft_wrap=True)
 
 
 def _print_import(summary) -> None:

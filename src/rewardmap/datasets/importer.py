@@ -122,21 +122,58 @@ def import_dataset(
     if out.resolve() == src.resolve() or out.resolve() in src.resolve().parents:
         raise InputError(f"{out}: the output folder must not contain the source {src}")
     check_out(out, overwrite)
-    splits = _load_splits(src)
-    if split is not None:
-        names = [s.name for s in splits]
-        splits = [s for s in splits if s.name == split]
-        if not splits:
-            raise InputError(f"{src}: no split {split!r}; it has {', '.join(names) or 'none'}")
-
-    base = src if src.is_dir() else src.parent
-    roots = list(dict.fromkeys([base, base.parent, *map(Path, search_dirs)]))
+    splits = _selected_splits(src, split)
     with staged(out, overwrite) as staging:
-        ctx = _Context(src, staging, roots, strict, ImportSummary(out=out))
+        ctx = _Context(src, staging, _search_roots(src, search_dirs), strict, ImportSummary(out=out))
         with _progress_bar(progress) as bar:
             records = _records(splits, ctx, bar, tag_split=len(splits) > 1)
             ctx.summary.records = write_jsonl_atomic(staging / "questions.jsonl", records)
     return ctx.finish()
+
+
+def unresolved_paths(
+    src: str | os.PathLike,
+    *,
+    split: str | None = None,
+    search_dirs: Sequence[str | os.PathLike] = (),
+) -> dict[str, set[str]]:
+    """The `figure` and `json` paths of `src` (all splits, or `split`) that `import_dataset`
+    given these `search_dirs` would find nowhere, by field: what is left to fetch before an
+    import. Reads every row, so meant for sources that point at files (ReasonMap-Plus and
+    -Train), not for ReasonMap's gigabytes of inline maps."""
+    src = Path(src)
+    roots = _search_roots(src, search_dirs)
+    missing: dict[str, set[str]] = {}
+    for part in _selected_splits(src, split):
+        for row in part.rows():
+            for name in ("figure", "json"):
+                path = _file_path(row.get(name), name)
+                if path is not None and not any(is_file(p) for p in _candidates(path, roots)):
+                    missing.setdefault(name, set()).add(path)
+    return missing
+
+
+def _file_path(value, field: str) -> str | None:
+    """VALUE when it names a file rather than holding the map or station data inline."""
+    if field == "figure" and isinstance(value, (str, dict)):
+        try:
+            value = _figure_data(value)
+        except _RowError:
+            return None  # a bad value: import_dataset reports it with its row
+    elif field == "json" and isinstance(value, str) and value.lstrip().startswith("{"):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _search_roots(src: Path, search_dirs: Sequence[str | os.PathLike]) -> list[Path]:
+    base = src if src.is_dir() else src.parent
+    return list(dict.fromkeys([base, base.parent, *map(Path, search_dirs)]))
+
+
+def _candidates(value: str, roots: list[Path]) -> list[Path]:
+    """Where a figure/json path may be: itself when absolute, else under each root in turn."""
+    path = Path(value.strip().removeprefix("file://"))
+    return [path] if path.is_absolute() else [root / path for root in roots]
 
 
 # --------------------------------------------------------------------------- reading sources
@@ -165,6 +202,16 @@ def _load_splits(src: Path) -> list[_Split]:
     if suffix in (".json", ".jsonl"):
         return [_from_json(src)]
     raise InputError(f"{src}: unsupported input; expected a save_to_disk folder, .parquet, .json or .jsonl")
+
+
+def _selected_splits(src: Path, split: str | None) -> list[_Split]:
+    splits = _load_splits(src)
+    if split is None:
+        return splits
+    chosen = [s for s in splits if s.name == split]
+    if not chosen:
+        raise InputError(f"{src}: no split {split!r}; it has {', '.join(s.name for s in splits) or 'none'}")
+    return chosen
 
 
 def _hidden(path: Path, root: Path) -> bool:
@@ -293,10 +340,8 @@ class _Context:
         self.routeless = 0
 
     def resolve(self, value: str, field: str) -> Path | None:
-        path = Path(value.strip().removeprefix("file://"))
-        candidates = [path] if path.is_absolute() else [root / path for root in self.roots]
         looked = ", ".join(str(root) for root in self.roots)
-        for candidate in candidates:
+        for candidate in _candidates(value, self.roots):
             if is_file(candidate):
                 real = candidate.resolve()
                 if not any(real.is_relative_to(root.resolve()) for root in self.roots):
