@@ -73,14 +73,16 @@ def load_released(reference: Path) -> dict:
         sys.exit(f"{reference}: not a RewardMap checkout (no verl/trainer/core_algos.py)")
     for name in [n for n in sys.modules if n == "verl" or n.startswith("verl.")]:
         del sys.modules[name]
-    for package in ("verl", "verl.utils", "verl.trainer", "verl.workers", "verl.workers.actor"):
+    for package in ("verl", "verl.utils", "verl.trainer", "verl.workers", "verl.workers.actor", "verl.models",
+                    "verl.models.transformers"):
         module = types.ModuleType(package)
         module.__path__ = [str(reference / package.replace(".", "/"))]
         sys.modules[package] = module
     sys.modules["verl"].DataProto = ReleasedBatch  # the type dp_actor annotates with
     return {"core_algos": importlib.import_module("verl.trainer.core_algos"),
             "dp_actor": importlib.import_module("verl.workers.actor.dp_actor"),
-            "config": importlib.import_module("verl.workers.actor.config")}
+            "config": importlib.import_module("verl.workers.actor.config"),
+            "rl_dataset": importlib.import_module("verl.utils.rl_dataset")}
 
 
 class ReleasedBatch:
@@ -120,6 +122,16 @@ class GradientRecorder:
 
 # ------------------------------------------------------------------ the batch
 
+def build_recipe(setting: str):
+    """The recipe of SETTING with the tiny model on the CPU, 4 prompts a step, rollouts of 40 tokens at most."""
+    from rewardmap.train.recipe import load_recipe
+
+    return load_recipe(ROOT / SETTINGS[setting], overrides=[
+        "model.name_or_path=tiny-base", "model.dtype=float32", "model.device=cpu", "grpo.use_vllm=false",
+        "grpo.bf16=false", "grpo.gradient_checkpointing=false", f"grpo.prompts_per_step={PROMPTS}",
+        "grpo.report_to=none", "grpo.max_completion_length=40"])
+
+
 @dataclass
 class Case:
     recipe: object
@@ -128,24 +140,21 @@ class Case:
     rewards: list[float]
     current: torch.Tensor  # the policy's own log-probabilities of the completions
     twin: object  # the same weights in a model of their own, for the released actor
+    records: list[dict]  # the questions of the batch, one per prompt
 
 
 def build(setting: str, work: Path, data: Path) -> Case:
     """The recipe of SETTING with the tiny model, TRL's trainer for it, and TRL's generation batch
     for the fixed completions and rewards."""
-    from datasets import Dataset, Image
     from trl import GRPOConfig, GRPOTrainer
 
     from rewardmap.datasets.records import load_records
     from rewardmap.datasets.synthetic import synth_dataset
-    from rewardmap.train.data import grpo_rows
     from rewardmap.train.policy import load_policy
-    from rewardmap.train.recipe import grpo_config_kwargs, load_recipe
+    from rewardmap.train.recipe import grpo_config_kwargs
+    from rewardmap.train.run import grpo_dataset
 
-    recipe = load_recipe(ROOT / SETTINGS[setting], overrides=[
-        "model.name_or_path=tiny-base", "model.dtype=float32", "model.device=cpu", "grpo.use_vllm=false",
-        "grpo.bf16=false", "grpo.gradient_checkpointing=false", f"grpo.prompts_per_step={PROMPTS}",
-        "grpo.report_to=none", "grpo.max_completion_length=40"])
+    recipe = build_recipe(setting)
     if not (data / "questions.jsonl").is_file():
         synth_dataset(data, cities=2, seed=SEED, size=256, per_city=18)
     records = load_records(data)
@@ -154,7 +163,7 @@ def build(setting: str, work: Path, data: Path) -> Case:
     model = model.to(torch.float64)
     twin = load_policy(recipe, work, [])[0].to(torch.float64)  # not a deepcopy: the trainer binds forward wrappers
     twin.load_state_dict(model.state_dict())
-    rows = Dataset.from_list(grpo_rows(chosen)).cast_column("image", Image())
+    rows = grpo_dataset(recipe, work, chosen)  # as `rewardmap train` builds it
     config = GRPOConfig(**grpo_config_kwargs(recipe, work / "grpo", num_processes=1), disable_tqdm=True)
     g = config.num_generations
     rewards = _rewards(g)
@@ -165,7 +174,7 @@ def build(setting: str, work: Path, data: Path) -> Case:
     trainer.model.train()
     batch = trainer._generate_and_score_completions([rows[i] for i in range(PROMPTS) for _ in range(g)])
     current = _old_and_reference(trainer, batch)
-    return Case(recipe, trainer, batch, rewards, current, twin)
+    return Case(recipe, trainer, batch, rewards, current, twin, chosen)
 
 
 def _rewards(g: int) -> list[float]:
@@ -268,12 +277,13 @@ def released(code: dict, case: Case, epsilon: float, float32_logits: bool = Fals
     ids = torch.cat([batch["prompt_ids"], batch["completion_ids"]], dim=1)
     attention = torch.cat([batch["prompt_mask"], batch["completion_mask"]], dim=1)
     grids = batch["image_grid_thw"]
-    positions, _ = model.model.get_rope_index(ids, batch["mm_token_type_ids"], image_grid_thw=grids,
-                                              attention_mask=attention)  # what the released dataset stores
+    rope = code["rl_dataset"].get_rope_index  # what the released dataset stores per prompt, (3, length)
+    positions = torch.stack([rope(case.trainer.processing_class, input_ids=ids[i], image_grid_thw=grids[i:i + 1],
+                                  attention_mask=attention[i]) for i in range(n)])
     patches = [int(t * h * w) for t, h, w in grids.tolist()]
     data = ReleasedBatch(
         {"responses": batch["completion_ids"], "input_ids": ids, "attention_mask": attention,
-         "position_ids": positions.transpose(0, 1), "old_log_probs": batch["old_per_token_logps"],
+         "position_ids": positions, "old_log_probs": batch["old_per_token_logps"],
          "advantages": advantages, "ref_log_prob": batch["ref_per_token_logps"]},
         {"pixel_values": list(batch["pixel_values"].split(patches)), "image_grid_thw": [r[None] for r in grids]},
         {"temperature": g.temperature})
@@ -302,6 +312,93 @@ def released(code: dict, case: Case, epsilon: float, float32_logits: bool = Fals
     loss = terms["policy"] - g.entropy_coef * terms["entropy"] + g.beta * terms["kl"]
     return {"advantages": advantages[:, 0].clone(), "terms": terms, "loss": loss,
             "gradients": actor.actor_optimizer.gradients}
+
+
+# ------------------------------------------------------------------ the data path
+
+def released_prompts(code: dict, case: Case, work: Path) -> list[list[int]]:
+    """The prompt token ids the released dataset (`RLHFDataset.__getitem__`, with the released
+    script's system prompt and pixel bounds) builds for the batch's questions, left padding
+    removed; its image grids and pixel values are checked against TRL's on the way."""
+    import contextlib
+    import io
+
+    from datasets import Dataset, DatasetDict
+
+    folder = work / "released-dataset"
+    columns = [{"question": r["question"], "figure": r["figure"], "type": r["type"]} for r in case.records]
+    DatasetDict({"train": Dataset.from_list(columns)}).save_to_disk(str(folder))
+    processor, d = case.trainer.processing_class, case.recipe.data
+    with contextlib.redirect_stdout(io.StringIO()):  # it prints each prompt's length
+        dataset = code["rl_dataset"].RLHFDataset(
+            str(folder), processor.tokenizer, processor, prompt_key="question", max_prompt_length=20000,
+            truncation="right", system_prompt="You are a helpful assistant.", min_pixels=d.min_pixels,
+            max_pixels=d.max_pixels)
+        items = {item["question"]: item for item in (dataset[i] for i in range(len(dataset)))}
+    g, batch, out = case.recipe.grpo.num_generations, case.batch, []
+    patches = [int(t * h * w) for t, h, w in batch["image_grid_thw"].tolist()]
+    pixels = batch["pixel_values"].split(patches)
+    for k, record in enumerate(case.records):
+        item, row = items[record["question"]], k * g
+        if not (torch.equal(item["image_grid_thw"], batch["image_grid_thw"][row:row + 1])
+                and torch.equal(item["pixel_values"].to(pixels[row].dtype), pixels[row])):
+            sys.exit(f"{record['figure']}: the released dataset's image grid or pixels differ from TRL's")
+        out.append(item["input_ids"][item["attention_mask"].bool()].tolist())
+    return out
+
+
+def our_prompts(case: Case) -> list[list[int]]:
+    g, batch = case.recipe.grpo.num_generations, case.batch
+    return [batch["prompt_ids"][k * g][batch["prompt_mask"][k * g].bool()].tolist() for k in range(PROMPTS)]
+
+
+def report_prompts(case: Case, theirs: list[list[int]]) -> int:
+    """Print how our prompts differ from the released ones; returns the number of differing tokens."""
+    import difflib
+
+    tokenizer, differing = case.trainer.processing_class.tokenizer, 0
+    for ours, released_ids in zip(our_prompts(case), theirs, strict=True):
+        changes = [op for op in difflib.SequenceMatcher(a=ours, b=released_ids, autojunk=False).get_opcodes()
+                   if op[0] != "equal"]
+        differing += sum(max(i2 - i1, j2 - j1) for _, i1, i2, j1, j2 in changes)
+        shown = "; ".join(f"ours {tokenizer.decode(ours[i1:i2])!r}, released {tokenizer.decode(released_ids[j1:j2])!r}"
+                          for _, i1, i2, j1, j2 in changes[:3])
+        print(f"  prompt of {len(ours)} tokens (released {len(released_ids)}): "
+              + (f"{len(changes)} difference(s): {shown}" if changes else "identical"))
+    return differing
+
+
+def map_grids(code: dict, maps: Path, recipe) -> None:
+    """Each real map through the released loader and resize (`_figure_to_pil`, `process_image`) and
+    through ours (`bounded_maps`, then decoding as training does), into an image processor with
+    Qwen2.5-VL-7B-Instruct's published pixel bounds: the grids (image tokens) and pixel values
+    must be equal."""
+    from PIL import Image
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+
+    from rewardmap.images import quiet_pillow
+    from rewardmap.train.map_bounds import bounded_maps
+
+    processor = Qwen2VLImageProcessorPil(min_pixels=3136, max_pixels=12_845_056, patch_size=14, merge_size=2,
+                                         temporal_patch_size=2)
+    d, ds = recipe.data, code["rl_dataset"]
+    paths = sorted(str(p) for p in maps.rglob("*.png"))
+    with tempfile.TemporaryDirectory() as tmp, quiet_pillow():
+        ours = bounded_maps(paths, Path(tmp), d.min_pixels, d.max_pixels)
+        print(f"\nmaps: {len(paths)} real maps, data.min_pixels {d.min_pixels}, data.max_pixels {d.max_pixels}, "
+              "processor bounds 3,136 to 12,845,056 pixels")
+        for path in paths:
+            released = processor([ds.process_image(ds._figure_to_pil(path, None), d.max_pixels, d.min_pixels)],
+                                 return_tensors="pt")
+            with Image.open(ours[path]) as image:
+                mine = processor([image], return_tensors="pt")
+            same = torch.equal(mine["image_grid_thw"], released["image_grid_thw"]) and torch.equal(
+                mine["pixel_values"], released["pixel_values"])
+            t, h, w = released["image_grid_thw"][0].tolist()
+            print(f"  {Path(path).stem:<16} grid {t}x{h}x{w}, {t * h * w // 4:>6} image tokens: "
+                  + ("identical" if same else f"DIFFERENT (ours {mine['image_grid_thw'][0].tolist()})"))
+            if not same:
+                sys.exit(f"{path}: our training would feed the model other pixels than the released trainer")
 
 
 # ------------------------------------------------------------------ comparison
@@ -373,6 +470,8 @@ def main() -> int:
     parser.add_argument("--fixture", type=Path, help="released numbers written earlier by --write-fixture")
     parser.add_argument("--write-fixture", type=Path, help="write the released side's numbers here")
     parser.add_argument("--json", type=Path, help="write every relative difference here")
+    parser.add_argument("--maps", type=Path, help="a folder of real maps (*.png) to send through both loaders "
+                        "(with --reference)")
     args = parser.parse_args()
     if (args.reference is None) == (args.fixture is None):
         parser.error("give --reference DIR (a RewardMap checkout) or --fixture FILE")
@@ -393,6 +492,11 @@ def main() -> int:
             else:
                 theirs = {k: v for k, v in stored["settings"][setting].items() if k != "float32 floor"}
             rows = {label: differences(mine, result) for label, result in theirs.items()}
+            if setting == "paper":  # the prompts do not depend on the GRPO settings
+                print("\nprompts: the released dataset's against TRL's, same questions, maps and tokenizer")
+                prompts = released_prompts(code, case, Path(tmp)) if code else stored["prompts"]
+                out["prompts"] = prompts
+                prompt_tokens = report_prompts(case, prompts)
             if code:  # how far float32 log-probabilities alone move the released code's own numbers
                 floor = differences(theirs["+ float32 log-probs"], theirs["epsilon aligned"])
                 out[setting]["float32 floor"] = floor
@@ -419,11 +523,15 @@ def main() -> int:
 
         how.update(transformers=transformers.__version__, trl=trl.__version__)
         args.write_fixture.parent.mkdir(parents=True, exist_ok=True)
-        args.write_fixture.write_text(json.dumps({"how": how, "settings": out}, indent=1) + "\n", encoding="utf-8")
+        prompts = out.pop("prompts")
+        args.write_fixture.write_text(json.dumps({"how": how, "settings": out, "prompts": prompts}, indent=1) + "\n",
+                                      encoding="utf-8")
         print(f"wrote {args.write_fixture}")
     if args.json:
-        args.json.write_text(json.dumps({"settings": table, "parity": worst, "float32 floor": max(floors)}, indent=1),
-                             encoding="utf-8")
+        args.json.write_text(json.dumps({"settings": table, "parity": worst, "float32 floor": max(floors),
+                                         "prompt tokens differing": prompt_tokens}, indent=1), encoding="utf-8")
+    if args.maps and code:
+        map_grids(code, args.maps, build_recipe("paper"))
     print(f"parity: max relative difference {worst:.3e}")
     # with the fixture the gradients are compared by summaries, whose rounding is of the floor's size
     return 0 if worst <= max(GOAL, 2 * max(floors)) else 1

@@ -1,7 +1,7 @@
 """Our GRPO step against the released RewardMap trainer's, without its checkout: the released
-side's numbers for the batch `benchmarks/parity_released.py` builds were written once from the
-released repository (tests/fixtures/parity_released.json says how), and the script compares our
-step, as the 7B recipes configure TRL, with them."""
+side's numbers (and prompt token ids) for the batch `benchmarks/parity_released.py` builds were
+written once from the released repository (tests/fixtures/parity_released.json says how), and the
+script compares our step, as the 7B recipes configure TRL, with them."""
 
 from __future__ import annotations
 
@@ -33,3 +33,5 @@ def test_our_grpo_step_computes_the_released_objective(tmp_path):
         # the one known difference of a mapped term: TRL's advantage epsilon 1e-4 against the released 1e-6
         assert 1e-6 < rows["as released"]["advantages"] < 1e-3
         assert rows["epsilon aligned"]["advantages"] < 1e-12
+    # the rollouts' prompts are the released dataset's, token for token (the map, a newline, the question)
+    assert result["prompt tokens differing"] == 0

@@ -147,6 +147,7 @@ def test_paper_recipes_follow_section_8():
     assert (g.weight_decay, g.beta, g.epsilon, g.entropy_coef, g.max_grad_norm) == (0.01, 1e-3, 0.2, 1e-3, 1.0)
     assert (g.num_iterations, g.epochs, g.max_completion_length, g.max_prompt_length) == (1, 1.0, 2048, 20000)
     assert (g.scale_rewards, g.kl_bias_correction, g.bf16, g.use_vllm) == ("group", False, True, True)
+    assert g.text_after_image == "\n"  # the released prompt: the map, a newline, the question
     # the script's data bounds resize a map before the processor, which keeps its own (loaded without pixel settings)
     assert (base.data.min_pixels, base.data.max_pixels) == (3136, 128450560)
     assert (base.model.min_pixels, base.model.max_pixels, base.model.lora.enabled) == (None, None, False)

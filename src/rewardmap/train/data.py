@@ -59,15 +59,15 @@ def mix_per_type(records: Sequence[dict], per_type: dict[str, int], seed: int | 
             for round_ in range(max(copies, default=0)) for r, c in zip(records, copies) if c > round_]
 
 
-def prompt_messages(record: dict) -> list[dict]:
-    """One user turn holding the question; TRL puts the row's `image` before its text."""
-    return [{"role": "user", "content": record["question"]}]
+def prompt_messages(record: dict, after_image: str = "") -> list[dict]:
+    """One user turn holding the question (after AFTER_IMAGE); TRL puts the row's `image` before its text."""
+    return [{"role": "user", "content": after_image + record["question"]}]
 
 
-def grpo_rows(records: Iterable[dict]) -> list[dict]:
-    """Rows for `GRPOTrainer`: `prompt`, `image` (a path, decoded by `datasets.Image`) and
-    the reward's columns."""
-    return [{"prompt": prompt_messages(r), "image": r["figure"], "id": r.get("id"),
+def grpo_rows(records: Iterable[dict], after_image: str = "") -> list[dict]:
+    """Rows for `GRPOTrainer`: `prompt` (AFTER_IMAGE, then the question), `image` (a path,
+    decoded by `datasets.Image`) and the reward's columns."""
+    return [{"prompt": prompt_messages(r, after_image), "image": r["figure"], "id": r.get("id"),
              **{k: _column(r.get(k)) for k in REWARD_COLUMNS}} for r in records]
 
 

@@ -229,6 +229,9 @@ class GRPOArgs:
                                          "step is gradient accumulation).", min=1)
     temperature: float = setting(1.0, "Sampling temperature of the rollouts.", min=0.0)
     top_p: float = setting(1.0, "Nucleus sampling of the rollouts; 1: off.", min=0.0, max=1.0)
+    text_after_image: str | None = setting(None, "Text between the map and the question in the rollouts' prompts "
+                                           "(the released trainer's prompt is the map, a newline, the "
+                                           "question); empty: none.")
     max_completion_length: int = setting(2048, "Most tokens a rollout may generate.", min=1)
     max_prompt_length: int | None = setting(20000, "Longest prompt, image tokens included. Not a GRPOConfig field "
                                             "in TRL 1.16 (see UNSUPPORTED): it sizes vLLM's context.", min=1)

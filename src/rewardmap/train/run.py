@@ -226,11 +226,9 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
     if (final / "config.json").is_file():
         console.print("grpo: done earlier, loading grpo/final")
         return load_pretrained(final)
-    from datasets import Dataset, Image
     from trl import GRPOConfig, GRPOTrainer
 
     from ..curriculum import plan_curriculum, trl_chunking
-    from .data import grpo_rows
     from .progress import RichProgress
 
     config = GRPOConfig(**grpo_config_kwargs(recipe, folder), disable_tqdm=True)
@@ -249,7 +247,7 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
         names = plan.stages_at(step)
         return names[0] if names else last_stage.name if last_stage and step > last_stage.last_step else None
 
-    dataset = Dataset.from_list(_within_bounds(recipe, run, grpo_rows(plan.records))).cast_column("image", Image())
+    dataset = grpo_dataset(recipe, run, plan.records)
     tracker = RewardTracker()
     reward = tracker.wrap(training_reward(recipe, run))
     os.environ["TENSORBOARD_LOGGING_DIR"] = str(run / "tensorboard" / "grpo")
@@ -266,6 +264,17 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
         _save_final(model, processor, final)
     state.wait_for_everyone()
     return model, processor
+
+
+def grpo_dataset(recipe: Recipe, run: Path, records: list[dict]):
+    """GRPO's training rows for RECORDS, in order: the prompt as the recipe writes it (text after
+    the map, then the question), the map within the data bounds, and the reward's columns."""
+    from datasets import Dataset, Image
+
+    from .data import grpo_rows
+
+    rows = grpo_rows(records, recipe.grpo.text_after_image or "")
+    return Dataset.from_list(_within_bounds(recipe, run, rows)).cast_column("image", Image())
 
 
 def _grpo_questions(records: list[dict], recipe: Recipe) -> list[dict]:
