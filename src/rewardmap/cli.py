@@ -480,8 +480,9 @@ def evaluate(
 
 @app.command("compare")
 def compare(
-    runs: list[Path] = typer.Argument(..., help="Run folders of `rewardmap train` (recipe.yaml, eval_after.json) "
-                                      "or `rewardmap eval` (metrics.json, responses.jsonl)."),
+    runs: list[Path] = typer.Argument(..., help="Run folders of `rewardmap train` (recipe.yaml; scored on its "
+                                      "benchmarks/ when it has any, else on eval_after.json) or `rewardmap eval` "
+                                      "(metrics.json, responses.jsonl)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write TABLE.md, TABLE.json and TABLE.png "
                                           "instead of printing the markdown."),
     baseline: Optional[Path] = typer.Option(None, "--baseline", help="Run folder to compare against (default: the "
