@@ -55,6 +55,7 @@ def train(recipe: Recipe, *, resume: bool = False, console: Console | None = Non
     _quiet_libraries()
     run = Path(recipe.output.dir)
     state = PartialState(cpu=runs_on_cpu(recipe))
+    ending = _ending_group(state)
     main = state.is_main_process
     if not main:
         console = Console(stderr=True, quiet=True)
@@ -103,8 +104,25 @@ def train(recipe: Recipe, *, resume: bool = False, console: Console | None = Non
 
         report = write_report(run)
         console.print(f"[bold]run folder[/]: {run}   report: {report}")
-    state.wait_for_everyone()
+    if ending is not None:
+        import torch.distributed as dist
+
+        dist.barrier(group=ending)
     return run
+
+
+def _ending_group(state):
+    """Where the other processes wait at the end of the run while the main process alone
+    evaluates and reports (None in one process): a gloo group with a day's timeout, since a
+    barrier of the default group gives up after 10 (NCCL) or 30 (gloo) minutes, before a
+    benchmark is answered, and the launcher then stops every process."""
+    if state.num_processes == 1:
+        return None
+    from datetime import timedelta
+
+    import torch.distributed as dist
+
+    return dist.new_group(backend="gloo", timeout=timedelta(days=1))
 
 
 def _quiet_libraries() -> None:
