@@ -21,6 +21,11 @@ def rewardmap(*args, check: bool = True, timeout: float = 600) -> subprocess.Com
     return result
 
 
+def sets(*items: str) -> list[str]:
+    """`--set` before each of ITEMS, as `rewardmap train` takes them."""
+    return [arg for item in items for arg in ("--set", item)]
+
+
 def synth_data(folder: Path) -> Path:
     """Two small synthetic cities with questions of every type, route questions included."""
     rewardmap("data", "synth", "--cities", 2, "--per-city", 10, "--size", 256, "--out", folder, "--workers", 1)
@@ -39,9 +44,10 @@ def tiny_model(data: Path, folder: Path) -> Path:
     return tiny.save_tiny(model, processor, folder)
 
 
-def real_questions(real: Path, folder: Path, cities: int = 2, per_city: int = 6) -> Path:
+def real_questions(real: Path, folder: Path, cities: int = 2, per_city: int = 6, types: str | None = None) -> Path:
     """A dataset built by `data build` from the first CITIES real cities that have both a
-    station file and a map under REAL (the ReasonMap files beside the checkout)."""
+    station file and a map under REAL (the ReasonMap files beside the checkout); TYPES: `--types`
+    (planning: a ReasonMap-shaped folder; the Plus types: a ReasonMap-Plus-shaped one)."""
     import shutil
 
     import pytest
@@ -59,7 +65,7 @@ def real_questions(real: Path, folder: Path, cities: int = 2, per_city: int = 6)
     if not found:
         pytest.skip("no real city with both a station file and a map")
     rewardmap("data", "build", "--stations", picked / "stations", "--maps", picked / "maps", "--out", folder,
-              "--per-city", per_city)
+              "--per-city", per_city, *(["--types", types] if types else []))
     return folder
 
 

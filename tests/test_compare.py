@@ -330,3 +330,48 @@ def test_intervals_come_from_the_questions_and_differences_are_paired(tmp_path):
     old = training_run(tmp_path / "old", "old", ALL_RIGHT)
     mixed = compare_runs([a, old], any_questions=True)
     assert not mixed.rows[1].intervals and "[" not in _line(mixed.markdown(), "old").split("|", 2)[2]
+
+
+def benchmark_run(folder: Path, name: str, plus=None, route=None) -> Path:
+    """A training run without held-out cities, as `rewardmap train` leaves it with eval.datasets:
+    recipe.yaml and one evaluation run folder per benchmark under benchmarks/<dataset>/."""
+    folder.mkdir(parents=True)
+    (folder / "recipe.yaml").write_text(f"name: {name}\n")
+    if plus:
+        eval_run(folder / "benchmarks" / "plus-test" / "reasonmap-plus", plus)
+    if route:
+        out = folder / "benchmarks" / "routes-test" / "reasonmap"
+        out.mkdir(parents=True)
+        rows = _route_rows(route)
+        (out / "metrics.json").write_text(json.dumps({**summarize(rows, "reasonmap"), "variant": "reference"}))
+        (out / "responses.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return folder
+
+
+def test_training_runs_with_benchmarks_compare_on_them(tmp_path, pair):
+    a, _ = pair
+    zero = benchmark_run(tmp_path / "zero", "zero-shot", HALF, ROUTE_A)
+    rl = benchmark_run(tmp_path / "rl", "rewardmap", ALL_RIGHT, ROUTE_B)
+    comparison = compare_runs([zero, rl])
+    md = comparison.markdown()
+    # the same figures as the held-out runs of the same answers (pair), now with intervals and paired differences
+    assert _line(md, "zero-shot").startswith("| zero-shot | 100.0 [100.0, 100.0] | 0.0 [0.0, 0.0] | 50.0 [")
+    assert "| 100.0 [100.0, 100.0] (+50.0 [+0.0, +100.0]) |" in _line(md, "rewardmap")
+    row = comparison.as_dict()["rows"][1]
+    assert row["kind"] == "training" and row["questions"] == {"reasonmap-plus": 4, "reasonmap": 2}
+    assert row["difference"]["acc_short"]["plain"] == pytest.approx(50.0)
+    assert row["difference_intervals"]["map_score_short"]["plain"] is not None
+    assert read_run(zero).values == read_run(a).values
+    # the benchmarks, not the held-out questions, when a run has both
+    (zero / "eval_after.json").write_text(json.dumps(_scores(ALL_RIGHT, ROUTE_B)))
+    assert read_run(zero).values["plus_overall"]["plain"] == 50.0
+
+
+def test_two_evaluations_of_one_benchmark_in_a_training_run_are_refused(tmp_path):
+    run = benchmark_run(tmp_path / "run", "r", HALF)
+    eval_run(run / "benchmarks" / "other-test" / "reasonmap-plus", ALL_RIGHT)
+    with pytest.raises(InputError) as caught:
+        read_run(run)
+    found = [run / "benchmarks" / name / "reasonmap-plus" for name in ("other-test", "plus-test")]
+    assert str(caught.value) == (f"{run}: two reasonmap-plus evaluations ({found[0]}, {found[1]}); compare those "
+                                 "folders themselves")

@@ -17,7 +17,8 @@ from PIL import Image
 from rewardmap.datasets.synthetic import synth_dataset
 from rewardmap.eval import report_draw as rd
 from rewardmap.metrics.summary import evaluate_predictions
-from rewardmap.eval.report import PUBLISHED_PLUS, PUBLISHED_REASONMAP, write_eval_report
+from rewardmap.eval.report import write_eval_report
+from rewardmap.metrics.published import PUBLISHED_PLUS, PUBLISHED_REASONMAP
 from rewardmap.fileio import read_jsonl, write_jsonl_atomic
 from rewardmap.rewards.parse_plus import judge_plus
 

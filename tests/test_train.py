@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from commands import ENV, ROOT, real_questions, rewardmap, wrong_modes
+from commands import ENV, ROOT, real_questions, rewardmap, sets, wrong_modes
 from safetensors.torch import load_file
 
 from rewardmap.curriculum import PRESETS
@@ -30,10 +30,6 @@ SMALL = ["model.name_or_path=tiny", "sft.enabled=true", "model.tiny.hidden_size=
          "sft.per_type={Counting3: 8, planning: 8, TorF1: 4, TorF2: 4, Counting1: 4, Counting2: 4}",
          "grpo.per_type={Counting3: 2, planning: 8, TorF1: 3, TorF2: 3, Counting1: 3, Counting2: 3}",
          "grpo.max_completion_length=24", "eval.max_new_tokens=24"]
-
-
-def sets(*items: str) -> list[str]:
-    return [arg for item in items for arg in ("--set", item)]
 
 
 @pytest.fixture(scope="module")

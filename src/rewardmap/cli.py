@@ -363,8 +363,9 @@ def train(
 ):
     """Train with GRPO on the RewardMap curriculum (after an optional SFT warm-up), then evaluate on
     held-out questions (greedy, and sampled as GRPO samples, before and after GRPO, with 95%
-    intervals). Writes recipe.yaml, checkpoints, metrics.jsonl, TensorBoard logs, eval_*.json and
-    report.md with plots into the run folder."""
+    intervals) and on the benchmark folders of eval.datasets (as `rewardmap eval` does, into
+    benchmarks/). Writes recipe.yaml, checkpoints, metrics.jsonl, TensorBoard logs, eval_*.json,
+    benchmarks/ and report.md with plots into the run folder."""
     from .train.recipe import load_recipe
 
     with _errors():
@@ -372,9 +373,13 @@ def train(
         if out_dir is not None:
             overrides.append(f"output.dir={out_dir}")
         loaded = load_recipe(recipe, overrides)  # a bad recipe is named before transformers loads (seconds)
+        from .eval.suite import BenchmarkSuite
         from .train.run import train as run_training
 
-        run_training(loaded, resume=resume, console=err)
+        e = loaded.eval
+        benchmarks = BenchmarkSuite(e.datasets, variant=e.variant, max_new_tokens=e.max_new_tokens,
+                                    batch_size=e.batch_size, limit=e.max_questions)
+        run_training(loaded, resume=resume, console=err, benchmarks=benchmarks)
 
 
 @app.command("merge")
@@ -420,7 +425,8 @@ def evaluate(
     """Answer a benchmark's questions with a model (local, vLLM or an API), greedily, then score
     them: RUN/metrics.json holds plain and weighted metrics per type, difficulty and city. A
     re-run resumes: finished records are not asked again, failed ones are."""
-    from .eval.run import MAPS_CHECKED, APIBackend, check_run_folder, load_benchmark, run_eval, run_settings
+    from .eval.run import (MAPS_CHECKED, APIBackend, check_run_folder, load_benchmark, local_settings, run_eval,
+                           run_settings)
 
     from .metrics.summary import BENCHMARKS, check_variant
 
@@ -437,10 +443,10 @@ def evaluate(
             check_choice("--backend", backend, ("transformers", "vllm"))
         if timeout <= 0 or retries < 0:
             raise InputError(f"--timeout must be positive and --retries at least 0, got {timeout} and {retries}")
-        settings = run_settings(benchmark, data, max_new_tokens=max_new_tokens, **(
-            {"backend": "api", "model": api_model} if api is not None else
-            {"backend": backend, "model": str(Path(model).resolve()) if Path(model).is_dir() else model,
-             "min_pixels": min_pixels, "max_pixels": max_pixels, "dtype": dtype}))
+        settings = run_settings(benchmark, data, max_new_tokens=max_new_tokens, backend="api", model=api_model) \
+            if api is not None else local_settings(benchmark, data, model, max_new_tokens=max_new_tokens,
+                                                   backend=backend, min_pixels=min_pixels, max_pixels=max_pixels,
+                                                   dtype=dtype)
         check_run_folder(out_dir, settings)  # before loading a model for nothing
         records = load_benchmark(data, benchmark, limit, checked=out_dir / MAPS_CHECKED)
         if api is not None:
@@ -480,8 +486,9 @@ def evaluate(
 
 @app.command("compare")
 def compare(
-    runs: list[Path] = typer.Argument(..., help="Run folders of `rewardmap train` (recipe.yaml, eval_after.json) "
-                                      "or `rewardmap eval` (metrics.json, responses.jsonl)."),
+    runs: list[Path] = typer.Argument(..., help="Run folders of `rewardmap train` (recipe.yaml; scored on its "
+                                      "benchmarks/ when it has any, else on eval_after.json) or `rewardmap eval` "
+                                      "(metrics.json, responses.jsonl)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write TABLE.md, TABLE.json and TABLE.png "
                                           "instead of printing the markdown."),
     baseline: Optional[Path] = typer.Option(None, "--baseline", help="Run folder to compare against (default: the "

@@ -1,10 +1,12 @@
 """`rewardmap compare`: a Table-1-style comparison of run folders.
 
-A run folder is a training run (`recipe.yaml` and `eval_after.json`, scored on held-out
-questions) or an evaluation run (`metrics.json` and `responses.jsonl`). Each becomes a row
-of ReasonMap-Plus accuracies and ReasonMap accuracies and map scores, plain and
-difficulty-weighted, each with its difference from a baseline row. Rows compare only when
-they scored the same questions, so every benchmark's question ids are checked first.
+A run folder is a training run or an evaluation run (`metrics.json` and `responses.jsonl`). A
+training run (`recipe.yaml`) is scored on its benchmarks when it evaluated any
+(`benchmarks/<dataset>/<benchmark>/`, evaluation runs of their own), else on its held-out
+questions (`eval_after.json`). Each becomes a row of ReasonMap-Plus accuracies and ReasonMap
+accuracies and map scores, plain and difficulty-weighted, each with its difference from a
+baseline row. Rows compare only when they scored the same questions, so every benchmark's
+question ids are checked first.
 
 Units are the paper's: accuracies in percent (one decimal), map scores raw (two decimals,
 short out of 20, long out of 40); differences are in the same units.
@@ -87,8 +89,11 @@ def read_run(folder: str | os.PathLike) -> RunScores:
     if not folder.is_dir():
         raise InputError(f"{folder}: no such run folder")
     if (folder / "recipe.yaml").is_file():
+        benchmarks = [path.parent for path in sorted(folder.glob("benchmarks/*/*/metrics.json"))]
+        if benchmarks:
+            return _benchmark_scores(folder, benchmarks)
         if not (folder / "eval_after.json").is_file():
-            raise InputError(f"{folder}: training run without eval_after.json (no held-out evaluation after "
+            raise InputError(f"{folder}: training run without eval_after.json or benchmarks/ (no evaluation after "
                              "training: unfinished, or eval disabled)")
         return _training_scores(folder, folder / "eval_after.json", _recipe_name(folder), "training")
     if (folder / "metrics.json").is_file():
@@ -115,6 +120,22 @@ def _training_scores(folder: Path, path: Path, name: str, kind: str) -> RunScore
         if isinstance(bench, dict) and benchmark in summaries:
             per_question.setdefault(benchmark, {})[_id(a.get("id"))] = (a["type"], bench.get("weight"), bench)
     return RunScores(name, folder, kind, path, _values(summaries, path), questions, _complete(per_question, questions))
+
+
+def _benchmark_scores(folder: Path, evaluations: list[Path]) -> RunScores:
+    """A training run's benchmark evaluations (each an evaluation run folder) as one row: at most
+    one evaluation per benchmark, since a row has one set of columns per benchmark."""
+    parts: dict[str, RunScores] = {}
+    for part in map(_eval_scores, evaluations):
+        (benchmark,) = part.questions
+        if benchmark in parts:
+            raise InputError(f"{folder}: two {benchmark} evaluations ({parts[benchmark].folder}, {part.folder}); "
+                             "compare those folders themselves")
+        parts[benchmark] = part
+    return RunScores(_recipe_name(folder), folder, "training", folder / "benchmarks",
+                     {key: value for part in parts.values() for key, value in part.values.items()},
+                     {b: part.questions[b] for b, part in parts.items()},
+                     {b: part.per_question[b] for b, part in parts.items() if b in part.per_question})
 
 
 def _eval_scores(folder: Path) -> RunScores:

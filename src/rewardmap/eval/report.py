@@ -28,33 +28,8 @@ from ..fileio import is_file, write_bytes_atomic, write_text_atomic  # noqa: E40
 from ..network import StationFiles  # noqa: E402
 from . import report_draw as rd  # noqa: E402
 from .cut import SHOWN_CHARS, cut_middle  # noqa: E402
+from ..metrics.published import PUBLISHED, PUBLISHED_COLUMNS, PUBLISHED_SOURCE  # noqa: E402
 from ..metrics.summary import BENCHMARKS  # noqa: E402
-
-PUBLISHED_SOURCE = ("the RewardMap paper's ReasonMap and ReasonMap-Plus tables (difficulty-weighted; accuracies in "
-                    "percent, map scores raw)")
-# (model, acc short, acc long, map score short, map score long): the paper's ReasonMap table.
-PUBLISHED_REASONMAP = (
-    ("Qwen2.5-VL-7B", 13.28, 7.12, 4.01, 5.74),
-    ("+ GRPO on route questions only", 26.22, 26.04, 5.52, 9.52),
-    ("+ SFT on Plus", 13.63, 9.11, 4.09, 6.25),
-    ("+ SFT then RL", 28.82, 30.38, 5.88, 10.62),
-    ("+ RL on Plus + routes, plain reward", 29.51, 29.51, 6.00, 10.41),
-    ("+ RewardMap", 31.51, 31.77, 6.21, 11.22),
-    ("Qwen2.5-VL-72B", 26.65, 24.22, 5.09, 8.80),
-    ("OpenAI o3", 63.02, 59.11, 9.53, 17.96),
-    ("GPT-5", 59.98, 62.50, 9.48, 19.75),
-)
-# (model, overall, Count, TorF): the paper's ReasonMap-Plus table; None where none was published.
-PUBLISHED_PLUS = (
-    ("Qwen2.5-VL-7B", 44.21, 37.39, 51.32),
-    ("+ GRPO on route questions only", 44.64, None, None),
-    ("+ SFT on Plus", 57.93, None, None),
-    ("+ SFT then RL", 60.53, None, None),
-    ("+ RL on Plus + routes, plain reward", 67.61, None, None),
-    ("+ RewardMap", 74.25, 72.18, 76.42),
-    ("Qwen2.5-VL-72B", 53.21, None, None),
-    ("GPT-5", 88.95, None, None),
-)
 
 PLOT_DIR = "eval_plots"
 MAX_FAILURES = 100
@@ -149,14 +124,10 @@ def _summary_tables(summary: Mapping, plus: bool) -> list[Table]:
         rows.append([_METRIC_LABELS[m], unit, _fmt(stats.get("mean"), 4), _fmt(stats.get("weighted"), 4)])
     first = Table(f"Summary ({overall.get('count', 0)} questions)", ["metric", "unit", "mean", "weighted"], rows)
     ours = f"this run ({summary.get('variant', '-')} parser)"
-    if plus:
-        head = ["model", "Plus overall", "Count", "TorF"]
-        mine = [ours, *(_fmt(pub.get(k)) for k in ("overall", "Count", "TorF"))]
-        published = [[m, *(_fmt(v) for v in vals)] for m, *vals in PUBLISHED_PLUS]
-    else:
-        head = ["model", "acc short", "acc long", "map score short", "map score long"]
-        mine = [ours, *(_fmt(pub.get(k)) for k in ("acc_short", "acc_long", "map_score_short", "map_score_long"))]
-        published = [[m, *(_fmt(v) for v in vals)] for m, *vals in PUBLISHED_REASONMAP]
+    benchmark = "reasonmap-plus" if plus else "reasonmap"
+    head = ["model", *(label for _, label in PUBLISHED_COLUMNS[benchmark])]
+    mine = [ours, *(_fmt(pub.get(k)) for k, _ in PUBLISHED_COLUMNS[benchmark])]
+    published = [[m, *(_fmt(v) for v in vals)] for m, *vals in PUBLISHED[benchmark]]
     compare = Table("Compared with published results", head, [mine, *published],
                     note=f"Published numbers: {PUBLISHED_SOURCE}. This run's row uses the same units.",
                     bold_rows=[0])

@@ -121,6 +121,16 @@ def run_settings(benchmark: str, data: str | os.PathLike, **generation) -> dict:
             **{k: v for k, v in generation.items() if v is not None}}
 
 
+def local_settings(benchmark: str, data: str | os.PathLike, model: str | os.PathLike, *, max_new_tokens: int,
+                   backend: str = "transformers", min_pixels: int | None = None, max_pixels: int | None = None,
+                   dtype: str | None = None) -> dict:
+    """`run_settings` of a model run locally (`--model`): a folder named by its absolute path, a
+    Hub id as it is."""
+    name = str(Path(model).resolve()) if Path(model).is_dir() else str(model)
+    return run_settings(benchmark, data, max_new_tokens=max_new_tokens, backend=backend, model=name,
+                        min_pixels=min_pixels, max_pixels=max_pixels, dtype=dtype)
+
+
 def check_run_folder(out: Path, settings: dict | None) -> None:
     """An InputError unless OUT can hold this run: a new folder, or one holding the same run."""
     if out.exists() and not out.is_dir():

@@ -304,16 +304,23 @@ class GRPOArgs:
 
 @dataclass
 class EvalArgs:
-    """Evaluation after training: greedy answers to held-out questions, scored with the benchmark metrics."""
+    """Evaluation after training: greedy answers to held-out questions and to benchmark folders, scored with the
+    benchmark metrics."""
 
     enabled: bool = setting(True, "Evaluate after training.")
-    datasets: list[str] = setting(factory=list, help="Benchmark dataset folders (e.g. ReasonMap and ReasonMap-Plus "
-                                  "test splits), besides the held-out cities of data.heldout_cities.")
+    datasets: list[str] = setting(factory=list, help="Benchmark dataset folders (e.g. the held-out splits of "
+                                  "ReasonMap and ReasonMap-Plus), relative to the working directory, besides the "
+                                  "held-out cities of data.heldout_cities. Checked before the run starts; the final "
+                                  "model answers each as `rewardmap eval --model RUN/final` does, into "
+                                  "RUN/benchmarks/<folder name>/<benchmark>/ (planning records: reasonmap; the Plus "
+                                  "types: reasonmap-plus; both when the folder holds both).")
     per_type: int | None = setting(None, "At most this many held-out questions of each type, spread over the "
                                    "held-out cities (each city asked once before any twice); empty: all.", min=1)
     route_questions: int | None = setting(None, "At most this many held-out route questions (each is asked in "
                                           "two wordings, and its answers are long); empty: eval.per_type.", min=1)
-    max_questions: int | None = setting(None, "At most this many questions per dataset; empty: all.", min=1)
+    max_questions: int | None = setting(None, "At most this many questions per dataset (the held-out questions; "
+                                        "the first of each benchmark of eval.datasets, as `rewardmap eval --limit`); "
+                                        "empty: all.", min=1)
     max_new_tokens: int = setting(2048, "Most tokens an answer may have (greedy decoding).", min=1)
     batch_size: int = setting(8, "Questions generated together.", min=1)
     variant: str = setting("reference", "Answer parsing of the metrics: reference (the benchmark's) or robust.",

@@ -1,7 +1,7 @@
 """`RUN/report.md` and its plots, from what the run wrote: metrics.jsonl, curriculum.json,
-eval_*.json (before, after the SFT warm-up, after GRPO, the trivial baseline) and
-policy_change.json. Rebuilt from those files alone, so it can be redrawn
-for any run folder, finished or not."""
+eval_*.json (before, after the SFT warm-up, after GRPO, the trivial baseline),
+benchmarks/*/*/metrics.json and policy_change.json. Rebuilt from those files alone, so it can
+be redrawn for any run folder, finished or not."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from ..fileio import write_text_atomic  # noqa: E402
+from ..metrics.published import PUBLISHED, PUBLISHED_COLUMNS, PUBLISHED_SOURCE  # noqa: E402
 from .report_heldout import heldout_lines, labelled, read_evaluations  # noqa: E402
 from .timing import PHASES  # noqa: E402
 from .tracking import read_metrics  # noqa: E402
@@ -50,6 +51,7 @@ def write_report(run: str | Path) -> Path:
         if before and after:
             _before_after_plot(columns, plots / "before_after.png")
             lines += ["![accuracy before and after](plots/before_after.png)", ""]
+    lines += _benchmark_lines(run)
     if change:
         lines += ["## How much GRPO changed the policy", "", *_change_lines(change), ""]
     if curriculum:
@@ -86,6 +88,35 @@ def write_report(run: str | Path) -> Path:
     path = run / "report.md"
     write_text_atomic(path, "\n".join(lines))
     return path
+
+
+def _benchmark_lines(run: Path) -> list[str]:
+    """Each benchmark evaluation in RUN/benchmarks (one `rewardmap eval` folder per dataset folder
+    and benchmark), its figures beside the paper's."""
+    found = [(path.parent, _json(path)) for path in sorted(run.glob("benchmarks/*/*/metrics.json"))]
+    if not found:
+        return []
+    lines = ["## Benchmarks", "", "The final model's answers to the benchmark folders of `eval.datasets`, scored as "
+             f"`rewardmap eval` scores them, beside the published figures: {PUBLISHED_SOURCE}.", ""]
+    for folder, summary in found:
+        benchmark = summary.get("benchmark")
+        if benchmark not in PUBLISHED:
+            continue
+        where = folder.relative_to(run).as_posix()
+        failed = (summary.get("predictions") or {}).get("failed", 0)
+        lines += [f"### {folder.parent.name}: {benchmark}", "",
+                  f"{summary.get('count', 0)} questions, {summary.get('variant', '-')} parser"
+                  + (f", {failed} failed (scored as wrong)" if failed else "")
+                  + f"; answers and failures in [{where}/report.md]({where}/report.md).", "",
+                  "| model | " + " | ".join(label for _, label in PUBLISHED_COLUMNS[benchmark]) + " |",
+                  "|---|" + "---:|" * len(PUBLISHED_COLUMNS[benchmark])]
+        ours = summary.get("published") or {}
+        rows = [("**this run**", [ours.get(key) for key, _ in PUBLISHED_COLUMNS[benchmark]]),
+                *((name, values) for name, *values in PUBLISHED[benchmark])]
+        lines += [f"| {name} | " + " | ".join("-" if v is None else f"{v:.2f}" for v in values) + " |"
+                  for name, values in rows]
+        lines.append("")
+    return lines
 
 
 def _json(path: Path) -> dict | None:

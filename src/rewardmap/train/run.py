@@ -3,12 +3,15 @@
 A run folder holds everything: `recipe.yaml` (resolved), `data/` (synthetic questions,
 when the recipe draws them), `init/` (the tiny model), `sft/` and `grpo/` (TRL checkpoints,
 `final/` each), `final/` (the trained policy), `curriculum.json`, `metrics.jsonl`,
-`tensorboard/`, `eval_before.json`, `eval_after.json`, `report.md` and `plots/`.
+`tensorboard/`, `eval_before.json`, `eval_after.json`, `benchmarks/` (the benchmarks of
+`eval.datasets`, one `rewardmap eval` folder each: `benchmarks/<dataset folder name>/<benchmark>/`),
+`report.md` and `plots/`.
 
 Each phase leaves a finished marker (its `final/` folder or JSON file), so `--resume` skips
 what is done and continues the phase in progress from its last checkpoint, at the same
 curriculum position: the GRPO data order is fixed by the plan and TRL's sampler does not
-shuffle, and the Trainer restores the step, the optimizer and the RNG states.
+shuffle, and the Trainer restores the step, the optimizer and the RNG states. The benchmarks
+keep each answer as it comes, so a resumed run asks only the questions not answered yet.
 """
 
 from __future__ import annotations
@@ -30,20 +33,29 @@ from .timing import StepTiming
 from .tracking import CheckpointModes, MetricsLog, RewardTracker, read_metrics
 
 
-def train(recipe: Recipe, *, resume: bool = False, console: Console | None = None) -> Path:
+def train(recipe: Recipe, *, resume: bool = False, console: Console | None = None, benchmarks=None) -> Path:
     """Run every phase of `recipe`; returns the run folder.
 
     Under `accelerate launch` every process runs this: the main process prepares the run
     folder, data and initial model first, trains with the others, and alone evaluates,
     saves and reports.
+
+    BENCHMARKS answers `eval.datasets` (a `rewardmap.eval.suite.BenchmarkSuite` of those
+    settings, which `rewardmap train` passes: training does not import evaluation). Its
+    `check()` runs first, so that a dataset folder it cannot use stops the run before anything
+    is drawn or trained; its `evaluate(model, processor, saved, out)` after the final model is saved.
     """
+    recipe = recipe.resolved()
+    benchmarking = bool(recipe.eval.enabled and recipe.eval.datasets)
+    if benchmarking:  # first: before the run folder, the data or a model
+        _check_benchmarks(recipe, benchmarks)
     from accelerate import PartialState
 
     console = console or Console(stderr=True)
     _quiet_libraries()
-    recipe = recipe.resolved()
     run = Path(recipe.output.dir)
     state = PartialState(cpu=runs_on_cpu(recipe))
+    ending = _ending_group(state)
     main = state.is_main_process
     if not main:
         console = Console(stderr=True, quiet=True)
@@ -77,19 +89,40 @@ def train(recipe: Recipe, *, resume: bool = False, console: Console | None = Non
         model, processor = _grpo(model, processor, train_records, recipe, run, console, state)
     if main:
         _save_final(model, processor, run / "final")
+        if evaluate or benchmarking:
+            model = _on_device(model, state)
     if evaluate:
         _evaluate(model, processor, heldout, recipe, run / "eval_after.json", "after", console)
         if probe:
             _evaluate(model, processor, probe, recipe, run / "eval_train_after.json", "training maps, after", console)
         if recipe.grpo.enabled:
             _write_policy_change(recipe, run, console)
+    if benchmarking and main:
+        _evaluate_benchmarks(model, processor, benchmarks, run, console)
     if main:
         from .report import write_report
 
         report = write_report(run)
         console.print(f"[bold]run folder[/]: {run}   report: {report}")
-    state.wait_for_everyone()
+    if ending is not None:
+        import torch.distributed as dist
+
+        dist.barrier(group=ending)
     return run
+
+
+def _ending_group(state):
+    """Where the other processes wait at the end of the run while the main process alone
+    evaluates and reports (None in one process): a gloo group with a day's timeout, since a
+    barrier of the default group gives up after 10 (NCCL) or 30 (gloo) minutes, before a
+    benchmark is answered, and the launcher then stops every process."""
+    if state.num_processes == 1:
+        return None
+    from datetime import timedelta
+
+    import torch.distributed as dist
+
+    return dist.new_group(backend="gloo", timeout=timedelta(days=1))
 
 
 def _quiet_libraries() -> None:
@@ -403,6 +436,46 @@ def _save_final(model, processor, folder: Path) -> None:
 
 
 # ------------------------------------------------------------------ evaluation
+
+def _check_benchmarks(recipe: Recipe, benchmarks) -> None:
+    """`eval.datasets` usable (`BenchmarkSuite.check`), in every process before anything is
+    written: a typo must not surface after the training it follows."""
+    where = f"{recipe.source}: field 'eval.datasets'"
+    if benchmarks is None:
+        raise InputError(f"{where}: nothing given to evaluate them with (train(..., benchmarks="
+                         "rewardmap.eval.suite.BenchmarkSuite(...)), as `rewardmap train` does)")
+    try:
+        benchmarks.check()
+    except InputError as e:
+        raise InputError(f"{where}: {e}") from None
+
+
+def _on_device(model, state):
+    """MODEL on the process's device: a model loaded rather than trained (evaluation only, or
+    every phase done before a resume) is still on the CPU it was loaded to for the Trainer."""
+    return model if model.device == state.device else model.to(state.device)
+
+
+def _evaluate_benchmarks(model, processor, benchmarks, run: Path, console: Console) -> None:
+    """The benchmarks of `eval.datasets`, answered by the final model in memory into
+    RUN/benchmarks, as `rewardmap eval --model RUN/final` answers them."""
+    from rich.markup import escape
+    from rich.progress import Progress
+
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("benchmarks", total=None)
+
+        def advance(label: str, done: int, todo: int) -> None:
+            progress.update(task, description=f"benchmark {label}", completed=done, total=todo)
+
+        results = benchmarks.evaluate(model, processor, run / "final", run / "benchmarks", on_progress=advance)
+    for result in results:
+        console.print(result.describe(), highlight=False, markup=False, soft_wrap=True)
+        if result.predictions["failed"]:
+            console.print(f"[yellow]warning[/]: {result.predictions['failed']} {result.benchmark} questions failed "
+                          f"and are scored as wrong (the first: {escape(str(result.first_error))}); "
+                          "`rewardmap train --resume` asks them again", highlight=False, soft_wrap=True)
+
 
 def _heldout_questions(heldout: list[dict], recipe: Recipe) -> list[dict]:
     from .heldout import select_heldout
