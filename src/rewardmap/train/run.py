@@ -246,6 +246,7 @@ def _sft(model, processor, records, recipe: Recipe, run: Path, console: Console,
     model = trainer.model
     if recipe.sft.lora.enabled and recipe.sft.merge_lora:
         model = model.merge_and_unload()
+        model.requires_grad_(True)  # PEFT froze the base weights for the adapter; RL after it trains them all
     if state.is_main_process:
         _save_final(model, processor, final)
     state.wait_for_everyone()
