@@ -38,14 +38,49 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
     """rewardmap: RewardMap data, rewards, curriculum GRPO and evaluation."""
 
 
+AGAIN = "run the same command again"
+
+
 @contextmanager
-def _errors():
-    """Bad input: one red line on stderr and exit status 2, never a traceback."""
+def _errors(out: Path | str = "standard output", then: str = AGAIN):
+    """Bad input: one red line on stderr and exit status 2, never a traceback. A full disk or
+    quota, wherever met (in a library too, or in a thread): one line naming the file (else
+    OUT, where the command writes), what to do THEN, and exit status 1."""
+    from .diskfull import disk_full
+
+    _quiet_full_threads()
     try:
         yield
     except InputError as e:
         err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    except Exception as e:
+        full = disk_full(e)
+        if full is None:
+            raise
+        reason = os.strerror(full.errno).lower()  # Arrow's own words are longer
+        err.print(f"[red]error:[/red] {escape(str(full.filename or out))}: {reason}; free some space, then {then}",
+                  highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def _quiet_full_threads() -> None:
+    """No traceback from a thread that met a full disk (TensorBoard's writer): the main thread
+    meets the same error at its next write and reports it in one line."""
+    import threading
+
+    from .diskfull import disk_full
+
+    default = threading.excepthook
+    if getattr(default, "quiet_full", False):
+        return
+
+    def hook(args):
+        if disk_full(args.exc_value) is None:
+            default(args)
+
+    hook.quiet_full = True
+    threading.excepthook = hook
 
 
 @contextmanager
@@ -127,7 +162,7 @@ def data_synth(
     """
     from .datasets.synthetic import parse_aspect, synth_dataset
 
-    with _errors(), _progress("cities", cities) as advance:
+    with _errors(out_dir), _progress("cities", cities) as advance:
         summary = synth_dataset(out_dir, cities=cities, seed=seed, difficulty=difficulty, size=size,
                                 aspect=parse_aspect(aspect), clutter=clutter, per_city=per_city, types=_types(types),
                                 workers=_workers(workers), progress=advance, overwrite=overwrite)
@@ -155,7 +190,7 @@ def data_build(
     from .datasets.build import build_dataset, find_cities
     from .network import StationFileError
 
-    with _errors():
+    with _errors(out_dir):
         total = len(find_cities(stations, maps))
         try:
             with _progress("cities", total) as advance:
@@ -188,7 +223,7 @@ def data_import(
     project's layout (figures decoded to files, station files written beside them)."""
     from .datasets.importer import import_dataset
 
-    with _errors():
+    with _errors(out_dir):
         summary = import_dataset(src, out_dir, split=split, strict=strict, overwrite=overwrite,
                                  search_dirs=search_dir, progress=err.is_terminal)
     _print_import(summary)
@@ -209,7 +244,7 @@ def data_export(
     trainer (hf), verl, LLaMA-Factory / TRL SFT, or VLMEvalKit. Maps are read one at a time."""
     from .datasets.export import FORMATS, export_dataset
 
-    with _errors():
+    with _errors(out):
         check_choice("--format", fmt, tuple(FORMATS))
         with _progress(f"export {fmt}", None) as advance:
             summary = export_dataset(folder, fmt, out, split=split, overwrite=overwrite,
@@ -235,7 +270,7 @@ def data_download(
     a --search-dir are not fetched), and import it all."""
     from .datasets.download import download_dataset
 
-    with _errors():
+    with _errors(out_dir):
         summary = download_dataset(name, out_dir, split=split, revision=revision, strict=strict,
                                    overwrite=overwrite, search_dirs=search_dir, progress=err.is_terminal)
     out.print(summary.describe(), highlight=False, markup=False, soft_wrap=True)
@@ -298,7 +333,7 @@ def score(
     from .rewards.batch import breakdown_lines, score_file
     from .rewards.reward import MODES, VARIANTS
 
-    with _errors():
+    with _errors(output or "standard output"):
         config = RewardConfig(variant=check_choice("--variant", variant, VARIANTS),
                               mode=check_choice("--mode", mode, MODES))
         if not responses.exists():
@@ -340,7 +375,7 @@ def metrics(
     from .metrics.summary import BENCHMARKS, check_variant
     from .fileio import write_jsonl_atomic
 
-    with _errors():
+    with _errors(scores_out or "standard output"):
         check_choice("--benchmark", benchmark, BENCHMARKS)
         check_variant("--variant", variant, benchmark)
         if not predictions.exists():
@@ -373,6 +408,7 @@ def train(
         if out_dir is not None:
             overrides.append(f"output.dir={out_dir}")
         loaded = load_recipe(recipe, overrides)  # a bad recipe is named before transformers loads (seconds)
+    with _errors(loaded.output.dir, then="run it again with --resume: it goes on from where it stopped"):
         from .eval.suite import BenchmarkSuite
         from .train.run import train as run_training
 
@@ -391,7 +427,7 @@ def merge(
     and generation config; checks that it reloads and gives the trained model's logits."""
     from .train.merge import merge_model
 
-    with _errors():
+    with _errors(out_dir):
         diff = merge_model(source, out_dir)
     err.print(f"wrote {out_dir}: reloads with the trained model's logits (max difference {diff:.2e})")
 
@@ -430,7 +466,7 @@ def evaluate(
 
     from .metrics.summary import BENCHMARKS, check_variant
 
-    with _errors():
+    with _errors(out_dir, then=f"{AGAIN}: the answers written so far are kept"):
         check_choice("--benchmark", benchmark, BENCHMARKS)
         check_variant("--variant", variant, benchmark)
         if (model is None) == (api is None):
@@ -504,7 +540,7 @@ def compare(
     plain and difficulty-weighted, each with its difference from the baseline row."""
     from .eval.compare import compare_runs, write_comparison
 
-    with _errors():
+    with _errors(output or "standard output"):
         comparison = compare_runs(runs, baseline=baseline, by_name=by_name, trivial=trivial,
                                   any_questions=any_questions)
         for warning in comparison.warnings:

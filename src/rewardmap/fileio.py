@@ -6,10 +6,11 @@ import json
 import os
 import sys
 import tempfile
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .diskfull import writing
 from .errors import InputError
 
 
@@ -49,18 +50,19 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds.
     The file ends with the mode a plain write would give it."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, default_mode())
-    finally:
-        os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with writing(path, always=True):  # a full disk is named by PATH, not by its temporary file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            os.fchmod(fd, default_mode())
+        finally:
+            os.close(fd)
+        try:
+            yield Path(tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
@@ -74,6 +76,14 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
 
 def write_json_atomic(path: str | os.PathLike, obj, indent: int | None = 2) -> None:
     write_text_atomic(path, json.dumps(obj, ensure_ascii=False, indent=indent) + "\n")
+
+
+def write_files_atomic(files: dict[Path, bytes]) -> None:
+    """Write every file or none: each to its temporary file, then all renamed into place (a
+    full disk met by the last leaves no new first)."""
+    with ExitStack() as renames:
+        for path, data in files.items():
+            renames.enter_context(atomic_path(path)).write_bytes(data)
 
 
 def write_jsonl_atomic(path: str | os.PathLike, records: Iterable[dict]) -> int:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Sequence
 
+from ..diskfull import disk_full, named
 from ..errors import InputError
 from ..fileio import is_file, read_jsonl_fields
 from .importer import ImportSummary, import_dataset, unresolved_paths
@@ -165,6 +166,8 @@ def fetch_published(paths: Iterable[str], cache: str | os.PathLike) -> tuple[lis
             try:
                 fetched[folder] = _git_fetch_files(source, folder, needed, dest)
             except InputError as e:
+                if disk_full(e):  # git's own words: out of space is no missing file
+                    raise named(e, dest) from None
                 failures.append(str(e))
         if dest.is_dir() and dest not in roots:
             roots.append(dest)
@@ -199,6 +202,8 @@ def _snapshot(repo: str, *, revision, cache_dir, token, split) -> Path:
     except RevisionNotFoundError:
         raise InputError(f"{repo}: the Hugging Face Hub has no revision {revision!r}") from None
     except _network_errors() as e:
+        if disk_full(e):  # not the network: the Hub's cache is full
+            raise named(e, cache_dir or huggingface_hub.constants.HF_HUB_CACHE) from e
         raise InputError(f"could not reach the Hugging Face Hub to download {repo} ({type(e).__name__}: "
                          f"{_one_line(e)}); download on a machine with network and use `rewardmap data import`"
                          ) from None

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..diskfull import writing
 from ..errors import InputError
 from ..fileio import default_mode
 
@@ -37,7 +38,8 @@ def staged(out: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     staging.chmod(default_mode(directory=True))  # the folder it becomes is not private
     try:
-        yield staging
+        with writing(out, staging=staging):  # a full disk is named by OUT, not by the staging folder
+            yield staging
         move_into_place(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import InputError
-from ..fileio import read_jsonl, write_bytes_atomic, write_text_atomic
+from ..fileio import read_jsonl, write_bytes_atomic, write_files_atomic
 from ..questions.kinds import PLUS_TYPES, ROUTE_TYPE
 from ..metrics.intervals import interval, paired_difference
 from ..metrics.route_score import RecordError
@@ -508,8 +508,7 @@ def write_comparison(comparison: Comparison, out_md: str | os.PathLike) -> list[
     if out_md.suffix.lower() in (".json", ".png"):
         raise InputError(f"{out_md}: give the markdown file to write (e.g. TABLE.md); .json and .png go beside it")
     paths = [out_md, out_md.with_suffix(".json"), out_md.with_suffix(".png")]
-    png = comparison.png()  # drawn first: a failure leaves no half set of files
-    write_text_atomic(paths[0], comparison.markdown())
-    write_text_atomic(paths[1], json.dumps(comparison.as_dict(), indent=2, ensure_ascii=False) + "\n")
-    write_bytes_atomic(paths[2], png)
+    write_files_atomic({paths[0]: comparison.markdown().encode("utf-8"),  # a failure leaves no half set
+                        paths[1]: (json.dumps(comparison.as_dict(), indent=2, ensure_ascii=False) + "\n").encode(),
+                        paths[2]: comparison.png()})
     return paths

@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..diskfull import named
 from ..errors import InputError, where
 from ..fileio import write_bytes_atomic
 
@@ -168,9 +169,9 @@ class PredictionStore:
             try:
                 while view:  # a regular file takes it in one write unless the disk fills up
                     view = view[os.write(self._fd, view):]
-            except BaseException:
+            except BaseException as e:
                 os.ftruncate(self._fd, self._size)  # never leave half a line for the next one to glue onto
-                raise
+                raise named(e, self.path) from None
             self._size += len(data)
             previous = self._status.get(key)
             if previous is not None:

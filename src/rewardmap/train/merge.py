@@ -14,6 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
+from ..diskfull import writing
 from ..errors import InputError
 from ..fileio import follow_umask
 
@@ -50,21 +51,25 @@ def merge_model(source: str | Path, out: str | Path) -> float:
     merged = trained.merge_and_unload() if adapter.is_file() else trained
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    merged.save_pretrained(tmp)
-    processor.save_pretrained(tmp)
-    follow_umask(tmp)
-    reloaded, reprocessor = load_pretrained(tmp)
-    reloaded.eval()
-    with torch.no_grad():
-        got = reloaded(**_probe(reprocessor)).logits
-    diff = (got - expected).abs().max().item()
-    if not diff <= TOLERANCE:
+    try:
+        with writing(out):  # safetensors names no file when the disk is full
+            merged.save_pretrained(tmp)
+            processor.save_pretrained(tmp)
+        follow_umask(tmp)
+        reloaded, reprocessor = load_pretrained(tmp)
+        reloaded.eval()
+        with torch.no_grad():
+            got = reloaded(**_probe(reprocessor)).logits
+        diff = (got - expected).abs().max().item()
+        if not diff <= TOLERANCE:
+            raise InputError(f"{folder}: the merged model's logits differ from the trained one's by {diff:.3g}")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.exists():
+            out.rmdir()
+        os.replace(tmp, out)
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise InputError(f"{folder}: the merged model's logits differ from the trained one's by {diff:.3g}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists():
-        out.rmdir()
-    os.replace(tmp, out)
+        raise
     return diff
 
 

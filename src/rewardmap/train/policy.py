@@ -23,7 +23,7 @@ def load_policy(recipe: Recipe, run: Path, texts: list[str]):
         if (init / "config.json").is_file():
             return tiny.load_tiny(init)
         model, processor = tiny.build_tiny_model(texts, tiny.TinyModelConfig(**m.tiny))
-        tiny.save_tiny(model, processor, init)
+        save_policy(model, processor, init)
         return tiny.load_tiny(init)  # a model that names its folder, as LoRA checkpoints record it
     return load_pretrained(m.name_or_path, recipe)
 
@@ -44,3 +44,29 @@ def question_texts(records: list[dict]) -> list[str]:
     from .data import target_text
 
     return [r["question"] for r in records] + [target_text(r) for r in records]
+
+
+def save_policy(model, processor, folder: Path) -> None:
+    """Model, processor (tokenizer, chat template) and generation config, written to a
+    temporary folder and renamed: a folder with a config.json is always complete (one without
+    it, from a save that was cut short, is replaced)."""
+    import os
+    import shutil
+
+    from ..diskfull import writing
+    from ..fileio import follow_umask
+
+    if (folder / "config.json").is_file():
+        return
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        with writing(folder):  # safetensors names no file when the disk is full
+            model.save_pretrained(tmp)
+            processor.save_pretrained(tmp)
+        follow_umask(tmp)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # the space it took, back at once
+        raise

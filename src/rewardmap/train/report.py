@@ -13,13 +13,22 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from ..fileio import write_text_atomic  # noqa: E402
+from ..fileio import atomic_path, write_text_atomic  # noqa: E402
 from ..metrics.published import PUBLISHED, PUBLISHED_COLUMNS, PUBLISHED_SOURCE  # noqa: E402
 from .report_heldout import heldout_lines, labelled, read_evaluations  # noqa: E402
 from .timing import PHASES  # noqa: E402
 from .tracking import read_metrics  # noqa: E402
 
 _COLORS = plt.get_cmap("tab10").colors
+
+
+def _save(fig, path: Path) -> None:
+    """The figure as PNG, renamed into place: a full disk or a kill leaves no half plot."""
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=110)
+    finally:
+        plt.close(fig)
 
 
 def write_report(run: str | Path) -> Path:
@@ -224,8 +233,7 @@ def _by_stage_plot(rows: list[dict], metric: str, label: str, path: Path) -> Non
     ax.legend(title="stage", fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _by_type_plot(rows: list[dict], path: Path) -> None:
@@ -239,8 +247,7 @@ def _by_type_plot(rows: list[dict], path: Path) -> None:
     ax.legend(title="question type", fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _before_after_plot(columns: list[tuple[str, dict]], path: Path) -> None:
@@ -273,8 +280,7 @@ def _before_after_plot(columns: list[tuple[str, dict]], path: Path) -> None:
         ax.grid(axis="y", alpha=0.3)
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _timing_table(timed: dict[str, list[dict]]) -> list[str]:
@@ -308,8 +314,7 @@ def _timing_plot(rows: list[dict], path: Path) -> None:
     ax.legend(fontsize=7, ncol=2)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _line_plot(xs, ys, label: str, path: Path) -> None:
@@ -319,5 +324,4 @@ def _line_plot(xs, ys, label: str, path: Path) -> None:
     ax.set_ylabel(label)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)

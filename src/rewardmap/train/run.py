@@ -25,8 +25,9 @@ from pathlib import Path
 
 from rich.console import Console
 
+from ..diskfull import writing
 from ..errors import InputError
-from ..fileio import follow_umask, write_text_atomic
+from ..fileio import write_text_atomic
 from ..questions.kinds import ROUTE_TYPE
 from .recipe import Recipe, grpo_config_kwargs, load_recipe, runs_on_cpu, sft_config_kwargs
 from .timing import StepTiming
@@ -61,7 +62,7 @@ def train(recipe: Recipe, *, resume: bool = False, console: Console | None = Non
         console = Console(stderr=True, quiet=True)
     elif state.num_processes > 1:
         console.print(f"training on {state.num_processes} processes ({state.distributed_type.value})")
-    from .policy import load_policy, question_texts
+    from .policy import load_policy, question_texts, save_policy
 
     with state.main_process_first():
         if main:
@@ -88,7 +89,7 @@ def train(recipe: Recipe, *, resume: bool = False, console: Console | None = Non
     if recipe.grpo.enabled:
         model, processor = _grpo(model, processor, train_records, recipe, run, console, state)
     if main:
-        _save_final(model, processor, run / "final")
+        save_policy(model, processor, run / "final")
         if evaluate or benchmarking:
             model = _on_device(model, state)
     if evaluate:
@@ -216,7 +217,7 @@ def _select(records: list[dict], types: list[str], limit: int | None = None) -> 
 # ------------------------------------------------------------------ phases
 
 def _sft(model, processor, records, recipe: Recipe, run: Path, console: Console, state):
-    from .policy import load_pretrained
+    from .policy import load_pretrained, save_policy
 
     folder, final = run / "sft", run / "sft" / "final"
     if (final / "config.json").is_file():
@@ -248,13 +249,13 @@ def _sft(model, processor, records, recipe: Recipe, run: Path, console: Console,
         model = model.merge_and_unload()
         model.requires_grad_(True)  # PEFT froze the base weights for the adapter; RL after it trains them all
     if state.is_main_process:
-        _save_final(model, processor, final)
+        save_policy(model, processor, final)
     state.wait_for_everyone()
     return model, processor
 
 
 def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console, state):
-    from .policy import load_pretrained
+    from .policy import load_pretrained, save_policy
 
     folder, final = run / "grpo", run / "grpo" / "final"
     if (final / "config.json").is_file():
@@ -295,7 +296,7 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
     if recipe.model.lora.enabled:
         model = model.merge_and_unload()
     if state.is_main_process:
-        _save_final(model, processor, final)
+        save_policy(model, processor, final)
     state.wait_for_everyone()
     return model, processor
 
@@ -381,12 +382,21 @@ def _train(trainer, folder: Path) -> None:
     here with `from_pretrained`, which renames; the Trainer restores the rest (optimizer,
     scheduler, RNG states, step and data position).
     """
+    main = trainer.accelerator.is_main_process
+    if main:
+        _drop_incomplete_checkpoints(folder)
     checkpoint = _last_checkpoint(folder)
     if checkpoint and not (Path(checkpoint) / "adapter_config.json").is_file():  # adapters load by name
         saved = type(trainer.model).from_pretrained(checkpoint, dtype=trainer.model.dtype)
         trainer.model.load_state_dict(saved.state_dict())
         del saved
-    trainer.train(resume_from_checkpoint=checkpoint)
+    try:
+        with writing(folder):  # checkpoints: safetensors and torch.save name no file when the disk is full
+            trainer.train(resume_from_checkpoint=checkpoint)
+    except BaseException:
+        if main:  # a checkpoint the disk or a signal cut short is not left for a resume to pass over
+            _drop_incomplete_checkpoints(folder)
+        raise
 
 
 def _lora(lora):
@@ -400,14 +410,30 @@ def _lora(lora):
 def _last_checkpoint(folder: Path) -> str | None:
     """The newest complete checkpoint: the Trainer writes `trainer_state.json` last, so a
     run killed while saving leaves a folder without it, which is passed over."""
-    done = []
-    for path in folder.glob("checkpoint-*") if folder.is_dir() else ():
-        try:
-            json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
-            done.append((_checkpoint_step(str(path)), str(path)))
-        except (OSError, ValueError):
-            continue
+    done = [(_checkpoint_step(str(path)), str(path)) for path in _checkpoints(folder) if _complete(path)]
     return max(done)[1] if done else None
+
+
+def _drop_incomplete_checkpoints(folder: Path) -> None:
+    """Remove the checkpoint folders that `_last_checkpoint` passes over (a save cut short)."""
+    import shutil
+
+    for path in _checkpoints(folder):
+        if not _complete(path):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _checkpoints(folder: Path) -> list[Path]:
+    found = folder.glob("checkpoint-*") if folder.is_dir() else ()
+    return [p for p in found if p.is_dir() and p.name.removeprefix("checkpoint-").isdigit()]
+
+
+def _complete(checkpoint: Path) -> bool:
+    try:
+        json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))
+        return True
+    except (OSError, ValueError):
+        return False
 
 
 def _checkpoint_step(checkpoint: str) -> int:
@@ -419,21 +445,6 @@ def _trim_metrics(path: Path, phase: str, step: int) -> None:
     kept = [r for r in rows if not (r.get("phase") == phase and r.get("step", 0) > step)]
     if len(kept) != len(rows):
         write_text_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
-
-
-def _save_final(model, processor, folder: Path) -> None:
-    """Model, processor (tokenizer, chat template) and generation config, written to a
-    temporary folder and renamed: a `final/` folder is always complete."""
-    import shutil
-
-    if (folder / "config.json").is_file():
-        return
-    tmp = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    processor.save_pretrained(tmp)
-    follow_umask(tmp)
-    os.replace(tmp, folder)
 
 
 # ------------------------------------------------------------------ evaluation

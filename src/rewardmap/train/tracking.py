@@ -3,7 +3,8 @@
 Every log event of a trainer becomes one JSON line of `RUN/metrics.jsonl`, tagged with the
 phase ("sft", "grpo") and the curriculum stage of its step, and, for GRPO, the mean reward
 and accuracy per question type of the completions scored since the last log. A line is
-written with a single `write` and flushed, so a killed run leaves whole lines only.
+written with a single `write` and flushed; a line cut short (a full disk, a kill inside the
+write) is cut off again, so the file holds whole lines only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
+from ..diskfull import named
 from ..fileio import follow_umask
 
 
@@ -101,15 +103,41 @@ class CheckpointModes(TrainerCallback):
 
 
 def append_jsonl(path: Path, record: dict) -> None:
-    """One line, one `write`, flushed to disk: a crash never leaves half a line."""
+    """One line, one `write`, flushed to disk. A write the disk cuts short is taken back, and a
+    torn last line (a process killed inside its write) is cut off before the next one, so
+    that no line is ever glued onto half of another."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, data)
-        os.fsync(fd)
+        size = _whole_lines(fd)
+        try:
+            view = memoryview(data)
+            while view:  # a regular file takes it in one write unless the disk fills up
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        except OSError as e:
+            os.ftruncate(fd, size)
+            raise named(e, path) from None
     finally:
         os.close(fd)
+
+
+def _whole_lines(fd: int) -> int:
+    """The size of the file up to its last newline, truncating a torn line after it."""
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return size
+    tail = 1 << 16
+    while True:  # the last newline, looked for backwards in growing chunks
+        start = max(0, size - tail)
+        end = os.pread(fd, size - start, start).rfind(b"\n")
+        if end >= 0 or start == 0:
+            good = start + end + 1
+            break
+        tail *= 4
+    os.ftruncate(fd, good)
+    return good
 
 
 def read_metrics(path: str | Path) -> list[dict]:
