@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from ..images import ImageProblem, check_map
 from ..network import Network, load_station_file
 from ..questions.city import city_questions
 from ..questions.kinds import QUESTION_TYPES
+from ..workers import pool
 from .output import check_out, staged
 from .schema import BASE_FIELDS
 
@@ -175,8 +175,8 @@ def _map_cities(sources, networks, per_city, seed, types, workers, progress):
             if progress:
                 progress(1)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(city_records, s, **kwargs) for s in sources]
+    with pool(workers) as executor:
+        futures = [executor.submit(city_records, s, **kwargs) for s in sources]
         for f in futures:
             yield f.result()
             if progress:

@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from ..fileio import MAP_FILE_MAX_BYTES, STATION_FILE_MAX_BYTES, atomic_path, read_capped
+from ..fileio import MAP_FILE_MAX_BYTES, STATION_FILE_MAX_BYTES, read_capped
 from ..questions.kinds import PLUS_TYPES, ROUTE_TYPE
 from ..questions.prompts import target_text
-from .output import staged
+from .output import staged, staged_file
 from .records import load_records
 from .schema import BASE_FIELDS, TYPE_FIELDS
 
@@ -103,7 +103,7 @@ def _file_out(out: Path, overwrite: bool):
         raise InputError(f"{out}: already exists; choose another path or pass --overwrite to replace it")
     if out.is_dir():
         raise InputError(f"{out}: is a folder; the {out.suffix or 'file'} export is one file")
-    return atomic_path(out)
+    return staged_file(out)
 
 
 def _fields(record: dict, reader: _Reader) -> dict:

@@ -2,11 +2,14 @@
 
 Everything is written into a staging folder beside OUT and renamed into place at the end, so
 an error or a crash leaves OUT as it was, and a replaced dataset leaves no stale maps or
-station files beside the new questions.
+station files beside the new questions. The staging folder is locked while its command runs;
+one that a killed command left (no one holds its lock) is removed by the next command that
+writes OUT.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
@@ -16,7 +19,12 @@ from pathlib import Path
 
 from ..diskfull import writing
 from ..errors import InputError
-from ..fileio import default_mode
+from ..fileio import atomic_path, default_mode
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: nothing is swept
+    fcntl = None
 
 
 def check_out(out: Path, overwrite: bool) -> None:
@@ -35,14 +43,61 @@ def staged(out: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
     out = Path(out)
     check_out(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
+    sweep(out, ".partial")
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    staging.chmod(default_mode(directory=True))  # the folder it becomes is not private
+    held = hold(staging)
     try:
+        staging.chmod(default_mode(directory=True))  # the folder it becomes is not private
         with writing(out, staging=staging):  # a full disk is named by OUT, not by the staging folder
             yield staging
         move_into_place(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        os.close(held)
+
+
+@contextmanager
+def staged_file(out: Path) -> Iterator[Path]:
+    """`atomic_path` for a large output file: the temporary file a killed command leaves
+    beside OUT is removed by the next command that writes OUT."""
+    sweep(out, ".tmp")
+    with atomic_path(out) as tmp:
+        held = hold(tmp)
+        try:
+            yield tmp
+        finally:
+            os.close(held)
+
+
+def hold(path: Path) -> int:
+    """A descriptor holding an exclusive `flock` on PATH (file or folder) while this process
+    lives: the kernel drops it when the process dies, whatever kills it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def sweep(out: Path, suffix: str) -> None:
+    """Remove what killed commands left beside OUT (`.OUT.*SUFFIX`, which no live process holds)."""
+    if fcntl is None:
+        return
+    for left in out.parent.glob(f".{glob.escape(out.name)}.*{suffix}"):
+        try:
+            fd = os.open(left, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held: a command still writing it
+            continue
+        else:
+            if left.is_dir() and not left.is_symlink():
+                shutil.rmtree(left, ignore_errors=True)
+            else:
+                left.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
 
 
 def move_into_place(staging: Path, out: Path) -> None:

@@ -152,9 +152,16 @@ def _open_run(recipe: Recipe, run: Path, resume: bool) -> None:
         if changed:
             raise InputError(f"{saved}: --resume with different settings ({', '.join(changed[:5])}); resume with "
                              "the recipe the run started with, or start a new run with --out")
-    elif resume and run.exists() and any(run.iterdir()):
+    elif resume and run.exists() and any(not any(p.match(made) for made in BEFORE_RECIPE) for p in run.iterdir()):
         raise InputError(f"{run}: nothing to resume (no recipe.yaml)")
     run.mkdir(parents=True, exist_ok=True)
+    for left in run.rglob(".*.tmp"):  # what a killed run's atomic writes left (`fileio.atomic_path`)
+        if left.is_file():
+            left.unlink()
+
+
+# What a run writes before its recipe.yaml: a run stopped then is started again by --resume.
+BEFORE_RECIPE = ("data", ".data.*.partial", "init", "init.tmp")
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict:
@@ -369,8 +376,8 @@ def _attach(trainer, log: MetricsLog, progress, phase: str, run: Path) -> None:
     trainer.add_callback(CheckpointModes())
     quiet_trainer(trainer, progress)
     checkpoint = _last_checkpoint(run / phase)
-    if checkpoint and trainer.accelerator.is_main_process:  # a resumed phase re-logs the steps after its checkpoint: drop the old lines
-        _trim_metrics(run / "metrics.jsonl", phase, _checkpoint_step(checkpoint))
+    if trainer.accelerator.is_main_process:  # the phase logs again what came after its checkpoint (all, without one)
+        _trim_metrics(run / "metrics.jsonl", phase, _checkpoint_step(checkpoint) if checkpoint else 0)
 
 
 def _train(trainer, folder: Path) -> None:
@@ -441,8 +448,9 @@ def _checkpoint_step(checkpoint: str) -> int:
 
 
 def _trim_metrics(path: Path, phase: str, step: int) -> None:
+    """Drop PHASE's lines after STEP, and its closing summary (the Trainer writes it again)."""
     rows = read_metrics(path)
-    kept = [r for r in rows if not (r.get("phase") == phase and r.get("step", 0) > step)]
+    kept = [r for r in rows if not (r.get("phase") == phase and (r.get("step", 0) > step or "train_runtime" in r))]
     if len(kept) != len(rows):
         write_text_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
 
