@@ -45,15 +45,14 @@ def staged(out: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     sweep(out, ".partial")
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    held = hold(staging)
     try:
-        staging.chmod(default_mode(directory=True))  # the folder it becomes is not private
-        with writing(out, staging=staging):  # a full disk is named by OUT, not by the staging folder
-            yield staging
-        move_into_place(staging, out)
+        with held(staging):
+            staging.chmod(default_mode(directory=True))  # the folder it becomes is not private
+            with writing(out, staging=staging):  # a full disk is named by OUT, not by the staging folder
+                yield staging
+            move_into_place(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        os.close(held)
 
 
 @contextmanager
@@ -61,21 +60,23 @@ def staged_file(out: Path) -> Iterator[Path]:
     """`atomic_path` for a large output file: the temporary file a killed command leaves
     beside OUT is removed by the next command that writes OUT."""
     sweep(out, ".tmp")
-    with atomic_path(out) as tmp:
-        held = hold(tmp)
-        try:
-            yield tmp
-        finally:
-            os.close(held)
+    with atomic_path(out) as tmp, held(tmp):
+        yield tmp
 
 
-def hold(path: Path) -> int:
-    """A descriptor holding an exclusive `flock` on PATH (file or folder) while this process
-    lives: the kernel drops it when the process dies, whatever kills it."""
+@contextmanager
+def held(path: Path) -> Iterator[None]:
+    """An exclusive `flock` on PATH (file or folder) while the block runs: the kernel drops it
+    when the process dies, whatever kills it, so that `sweep` knows what is left over."""
+    if fcntl is None:
+        yield
+        return
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    if fcntl is not None:
+    try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-    return fd
+        yield
+    finally:
+        os.close(fd)
 
 
 def sweep(out: Path, suffix: str) -> None:
