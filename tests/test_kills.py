@@ -144,9 +144,18 @@ def _lines(run: Path, phase: str) -> int:
 
 
 def _appears(run: Path, pattern: str) -> Callable[[], bool]:
-    """Whether a file or folder matching PATTERN has appeared since this call."""
-    before = set(run.glob(pattern))
-    return lambda: any(p not in before for p in run.glob(pattern))
+    """Whether a file or folder matching PATTERN has appeared (or been replaced) since this call."""
+    def written() -> set:
+        found = set()
+        for path in run.glob(pattern):
+            try:
+                found.add((path, path.stat().st_mtime_ns))
+            except FileNotFoundError:  # removed meanwhile
+                continue
+        return found
+
+    before = written()
+    return lambda: bool(written() - before)
 
 
 def _figures(run: Path) -> str:
