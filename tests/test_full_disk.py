@@ -10,10 +10,13 @@ from __future__ import annotations
 import errno
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from tmpfs import FILLER, tmpfs
+from commands import ENV
+from tmpfs import tmpfs
 from typer.testing import CliRunner
 
 from rewardmap import diskfull
@@ -83,10 +86,16 @@ def test_score_metrics_and_merge_write_nothing(disk, data, model, tmp_path):
     assert_one_line(invoke("score", plus, "--stations-root", data, "-o", disk.root / "s.jsonl"), disk.root / "s.jsonl")
     assert_one_line(invoke("metrics", plus, "--benchmark", "reasonmap-plus", "-o", disk.root / "m.jsonl"),
                     disk.root / "m.jsonl")
+    with (disk.root / "summary.json").open("w") as printed:  # `metrics > FILE`: printed after the work
+        result = subprocess.run([sys.executable, "-m", "rewardmap", "metrics", plus, "--benchmark", "reasonmap-plus"],
+                                env=ENV, stdout=printed, stderr=subprocess.PIPE, text=True)
+    assert result.returncode == 1 and result.stderr == ("error: standard output: no space left on device; free some "
+                                                        "space, then run it again: the files it wrote are whole, what "
+                                                        "it printed is cut short\n")
     disk.free()
     disk.fill(64 * PAGE)  # the weights (safetensors, Rust) are cut short
     assert_one_line(invoke("merge", model, "--out", disk.root / "merged"), disk.root / "merged")
-    assert disk.files() == set()
+    assert disk.files() == {"summary.json"}
 
 
 def _eval(data, model, out, *more):
@@ -239,11 +248,12 @@ def test_a_thread_that_meets_a_full_disk_leaves_it_to_the_main_thread(monkeypatc
     import threading
     from types import SimpleNamespace
 
-    from rewardmap.cli import _quiet_full_threads
+    from rewardmap.cli import _full_disk_hooks
 
     shown = []
     monkeypatch.setattr(threading, "excepthook", lambda args: shown.append(args.exc_value))
-    _quiet_full_threads()
+    monkeypatch.setattr(sys, "excepthook", sys.__excepthook__)  # installed afresh
+    _full_disk_hooks()
     full, bug = OSError(errno.ENOSPC, "No space left on device"), ValueError("a bug")
     for error in (full, bug):
         threading.excepthook(SimpleNamespace(exc_type=type(error), exc_value=error, exc_traceback=None, thread=None))

@@ -44,11 +44,11 @@ AGAIN = "run the same command again"
 @contextmanager
 def _errors(out: Path | str = "standard output", then: str = AGAIN):
     """Bad input: one red line on stderr and exit status 2, never a traceback. A full disk or
-    quota, wherever met (in a library too, or in a thread): one line naming the file (else
-    OUT, where the command writes), what to do THEN, and exit status 1."""
+    quota, wherever met (in a library too): one line naming the file (else OUT, where the
+    command writes), what to do THEN, and exit status 1."""
     from .diskfull import disk_full
 
-    _quiet_full_threads()
+    _full_disk_hooks()
     try:
         yield
     except InputError as e:
@@ -58,29 +58,42 @@ def _errors(out: Path | str = "standard output", then: str = AGAIN):
         full = disk_full(e)
         if full is None:
             raise
-        reason = os.strerror(full.errno).lower()  # Arrow's own words are longer
-        err.print(f"[red]error:[/red] {escape(str(full.filename or out))}: {reason}; free some space, then {then}",
-                  highlight=False, soft_wrap=True)
+        _say_full(full, out, then)
         raise typer.Exit(1) from None
 
 
-def _quiet_full_threads() -> None:
-    """No traceback from a thread that met a full disk (TensorBoard's writer): the main thread
-    meets the same error at its next write and reports it in one line."""
+def _say_full(full: OSError, out: Path | str, then: str) -> None:
+    reason = os.strerror(full.errno).lower()  # Arrow's own words are longer
+    err.print(f"[red]error:[/red] {escape(str(full.filename or out))}: {reason}; free some space, then {then}",
+              highlight=False, soft_wrap=True)
+
+
+def _full_disk_hooks() -> None:
+    """A full disk met outside `_errors` is one line too: in a thread (TensorBoard's writer:
+    the main thread meets the same error at its next write and says it), or while printing
+    the results to a standard output redirected to a full disk (exit status 1)."""
+    import sys
     import threading
 
     from .diskfull import disk_full
 
-    default = threading.excepthook
-    if getattr(default, "quiet_full", False):
+    if getattr(sys.excepthook, "full_disk", False):
         return
+    in_thread, uncaught = threading.excepthook, sys.excepthook
 
-    def hook(args):
+    def thread_hook(args):
         if disk_full(args.exc_value) is None:
-            default(args)
+            in_thread(args)
 
-    hook.quiet_full = True
-    threading.excepthook = hook
+    def hook(kind, value, traceback):
+        full = disk_full(value)
+        if full is None:
+            return uncaught(kind, value, traceback)
+        _say_full(full, "standard output", "run it again: the files it wrote are whole, what it printed is cut short")
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # what is still buffered for it: no second traceback at exit
+
+    hook.full_disk = True
+    threading.excepthook, sys.excepthook = thread_hook, hook
 
 
 @contextmanager
