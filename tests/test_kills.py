@@ -1,7 +1,7 @@
 """A SIGKILL or a full disk at any moment.
 
-`data synth` and `data export` killed while writing leave nothing, and the next run cleans up
-what the killed one left. `train` is stopped again and again on one run folder, killed while
+`data synth` and `data export` killed while writing leave nothing or the whole output, and the
+next run cleans up what the killed one left (a killed synth's workers die with it). `train` is stopped again and again on one run folder, killed while
 it draws its data, at an SFT checkpoint save, during GRPO, during the held-out evaluation and
 during the report, and out of disk space at a GRPO checkpoint and at the evaluation's files
 (where this machine can mount a small tmpfs), each time resumed with `--resume`: it ends with
