@@ -235,8 +235,8 @@ def _sft(model, processor, records, recipe: Recipe, run: Path, console: Console,
     dataset = Dataset.from_list(_within_bounds(recipe, run, sft_rows(chosen))).cast_column("image", Image())
     config = SFTConfig(**sft_config_kwargs(recipe, folder), disable_tqdm=True)
     os.environ["TENSORBOARD_LOGGING_DIR"] = str(run / "tensorboard" / "sft")  # read when the trainer is made
-    trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=processor,
-                         peft_config=_lora(recipe.sft.lora))
+    trainer = SFTTrainer(model=model, args=config, train_dataset=dataset,
+                         processing_class=sft_processor(recipe, processor), peft_config=_lora(recipe.sft.lora))
     _attach(trainer, MetricsLog(run / "metrics.jsonl", "sft"), RichProgress("sft", console=console), "sft", run)
     counts = ", ".join(f"{t} {n}" for t, n in sorted(Counter(r["type"] for r in chosen).items()))
     steps = config.max_steps if config.max_steps > 0 else math.ceil(len(chosen) / recipe.sft.batch_size
@@ -251,6 +251,18 @@ def _sft(model, processor, records, recipe: Recipe, run: Path, console: Console,
         _save_final(model, processor, final)
     state.wait_for_everyone()
     return model, processor
+
+
+def sft_processor(recipe: Recipe, processor):
+    """PROCESSOR, or with `sft.max_pixels` a copy whose image processor resizes a map to at most that
+    many pixels (the released SFT's image_max_pixels); GRPO and the saved model keep the model's bound."""
+    if recipe.sft.max_pixels is None:
+        return processor
+    import copy
+
+    bounded = copy.deepcopy(processor)
+    bounded.image_processor.size.longest_edge = recipe.sft.max_pixels  # the Qwen2-VL processors' pixel cap
+    return bounded
 
 
 def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console, state):
