@@ -46,6 +46,8 @@ ELSEWHERE = {
                    "tests/test_curriculum.py)",
     "grpo.text_after_image": "GRPO's prompts (train.run.grpo_dataset; tests/test_parity_released.py)",
     "grpo.compile_generation": "the trainer's generation config (train.run.configure_generation)",
+    "grpo.map_cache_mb": "how often GRPO decodes and prepares each map, not what the model receives "
+                         "(train.run._grpo, train.map_cache; tests/test_map_cache.py)",
     "sft.extra": "passed to SFTConfig verbatim (tests/test_recipes.py)",
     "grpo.extra": "passed to GRPOConfig verbatim (tests/test_recipes.py)",
 }

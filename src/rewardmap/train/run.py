@@ -275,6 +275,7 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
     from trl import GRPOConfig, GRPOTrainer
 
     from ..curriculum import plan_curriculum, trl_chunking
+    from .map_cache import maps_prepared_once
     from .progress import RichProgress
 
     config = GRPOConfig(**grpo_config_kwargs(recipe, folder), disable_tqdm=True)
@@ -293,16 +294,20 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
         names = plan.stages_at(step)
         return names[0] if names else last_stage.name if last_stage and step > last_stage.last_step else None
 
-    dataset = grpo_dataset(recipe, run, plan.records)
+    dataset, processing, maps = maps_prepared_once(grpo_dataset(recipe, run, plan.records), processor,
+                                                   recipe.grpo.map_cache_mb * 2**20)
     tracker = RewardTracker()
     reward = tracker.wrap(training_reward(recipe, run))
     os.environ["TENSORBOARD_LOGGING_DIR"] = str(run / "tensorboard" / "grpo")
     trainer = GRPOTrainer(model=model, reward_funcs=reward, args=config, train_dataset=dataset,
-                          processing_class=processor, peft_config=_lora(recipe.model.lora))
+                          processing_class=processing, peft_config=_lora(recipe.model.lora))
     configure_generation(trainer, recipe.grpo)
     _attach(trainer, MetricsLog(run / "metrics.jsonl", "grpo", stage_of, tracker),
             RichProgress("grpo", stage_of, console), "grpo", run)
     _train(trainer, folder)
+    if maps is not None:
+        console.print(f"grpo: {maps.misses} map preparations served {maps.hits + maps.misses} map uses "
+                      f"({maps.bytes / 2**20:.0f} MB held)")
     model = trainer.model
     if recipe.model.lora.enabled:
         model = model.merge_and_unload()
