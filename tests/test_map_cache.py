@@ -206,14 +206,16 @@ def test_other_images_go_to_the_real_image_processor(tiny, tmp_path):
     assert len(maps) == 0 and maps.hits == maps.misses == 0
 
 
-def test_a_dataloader_workers_copy_of_the_decoder_shares_and_marks_maps(tmp_path):
+def test_a_dataloader_workers_copy_of_the_decoder_decodes_as_the_column_did(tmp_path):
     import pickle
 
+    from datasets import Image as DatasetImage
+
     path = draw_map(tmp_path / "map.png", (120, 90))
-    decoder = pickle.loads(pickle.dumps(MapDecoder()))  # what a worker process receives
+    decoder = pickle.loads(pickle.dumps(MapDecoder(DatasetImage(mode="L"))))  # what a worker process receives
     a, b = decoder({"image": [{"path": path, "bytes": None}] * 2})["image"]
-    assert a is b and a.info["rewardmap_map_file"][1:] == (os.path.getsize(path), os.stat(path).st_mtime_ns,
-                                                           (120, 90), "RGB")
+    assert a is b and a.mode == "L"
+    assert a.info["rewardmap_map_file"][1:] == (os.path.getsize(path), os.stat(path).st_mtime_ns, (120, 90), "L")
 
 
 def test_a_checkpoint_saves_the_processor_as_it_was(tiny, tmp_path):

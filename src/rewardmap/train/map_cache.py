@@ -47,7 +47,8 @@ def maps_prepared_once(dataset, processor, cache_bytes: int):
 
     if not cache_bytes:
         return dataset, processor, None
-    dataset = dataset.cast_column("image", Image(decode=False)).with_transform(MapDecoder())
+    decoder = MapDecoder(dataset.features["image"])  # decodes as the column did
+    dataset = dataset.cast_column("image", Image(decode=False)).with_transform(decoder)
     maps = PreparedMaps(cache_bytes)
     cached = copy.copy(processor)  # the caller's processor (saved with the final model) stays as it is
     cached.image_processor = CachingImageProcessor(processor.image_processor, maps)
@@ -56,29 +57,31 @@ def maps_prepared_once(dataset, processor, cache_bytes: int):
 
 class MapDecoder:
     """A `Dataset.with_transform` for an `Image(decode=False)` column "image": each row's map
-    decoded as `datasets.Image` decodes it and marked with its file's identity, the rows naming
-    one file sharing one image while any of them is alive. The Trainer fetches every
-    micro-batch of a step before the first runs, and GRPO's micro-batches of a step repeat
-    one rollout batch: its maps are decoded once a step, not once per row and micro-batch."""
+    decoded by FEATURE (a `datasets.Image`, by default one with no mode) and marked with its
+    file's identity, the rows naming one file sharing one image while any of them is alive. The
+    Trainer fetches every micro-batch of a step before the first runs, and GRPO's micro-batches
+    of a step repeat one rollout batch: its maps are decoded once a step, not once per row and
+    micro-batch."""
 
-    def __init__(self):
+    def __init__(self, feature=None):
+        from datasets import Image
+
+        self.feature = feature or Image()
         self._alive: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
     def __reduce__(self):  # a copy (a dataloader worker's) starts with no images
-        return MapDecoder, ()
+        return MapDecoder, (self.feature,)
 
     def __call__(self, batch: dict) -> dict:
         return {**batch, "image": [self._decode(value) for value in batch["image"]]}
 
     def _decode(self, value: dict):
-        from datasets import Image
-
         if value.get("bytes") is not None or value.get("path") is None:  # not a file: decoded as it is, unmarked
-            return Image().decode_example(value)
+            return self.feature.decode_example(value)
         identity = file_identity(value["path"])  # before decoding: a file rewritten meanwhile is read again next time
         image = self._alive.get(identity)
         if image is None:
-            image = Image().decode_example(value)
+            image = self.feature.decode_example(value)
             image.info[MAP_FILE] = (*identity, image.size, image.mode)
             self._alive[identity] = image
         return image
