@@ -19,7 +19,8 @@ process's share of a rollout batch, `--prompts` x `--generations` rows, one row 
 (`grpo.per_device_batch_size` 1, as the 7B recipes have it). The paper's 16 prompts x 8 rollouts
 over 8 processes gives each 2 x 8; TRL alone then decodes (2 x 8)^2 = 256 maps a step per process
 and holds them all at once, more memory than this machine has, so the defaults are smaller.
-Steps alternate which trainer goes first; each step's inputs are checked to be identical.
+Steps alternate which trainer goes first; each step's first micro-batch is checked to be identical
+(tests/test_map_cache.py compares every one).
 Prints each step's seconds, the medians with their spread (min-max), the totals and the speedups.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_map_prep.py [--steps 24] [--prompts 1] [--generations 2]
@@ -183,7 +184,7 @@ def main() -> None:
           f"{sum(times['before']) / sum(times['after']):.1f}x of the totals, "
           f"per step {statistics.median(speedups):.1f}x median ({min(speedups):.1f}-{max(speedups):.1f}x). "
           f"Cache: {len(cache)} maps, {cache.bytes / 2**20:.0f} MB, {cache.hits} hits, {cache.misses} misses. "
-          "Every step's inputs are identical.")
+          "Each step's first micro-batch is identical.")
 
 
 if __name__ == "__main__":
