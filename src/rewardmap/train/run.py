@@ -253,6 +253,12 @@ def _sft(model, processor, records, recipe: Recipe, run: Path, console: Console,
     return model, processor
 
 
+def _map_cache_bytes(recipe: Recipe) -> int:
+    """`grpo.map_cache_mb` in bytes; empty: 8,192 MB (a few dozen maps at Qwen2.5-VL-7B's 12.8 Mpx)."""
+    megabytes = recipe.grpo.map_cache_mb
+    return (8192 if megabytes is None else megabytes) * 2**20
+
+
 def sft_processor(recipe: Recipe, processor):
     """PROCESSOR, or with `sft.max_pixels` a copy whose image processor resizes a map to at most that
     many pixels (the released SFT's image_max_pixels); GRPO and the saved model keep the model's bound."""
@@ -295,7 +301,7 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
         return names[0] if names else last_stage.name if last_stage and step > last_stage.last_step else None
 
     dataset, processing, maps = maps_prepared_once(grpo_dataset(recipe, run, plan.records), processor,
-                                                   recipe.grpo.map_cache_mb * 2**20)
+                                                   _map_cache_bytes(recipe))
     tracker = RewardTracker()
     reward = tracker.wrap(training_reward(recipe, run))
     os.environ["TENSORBOARD_LOGGING_DIR"] = str(run / "tensorboard" / "grpo")
