@@ -286,7 +286,7 @@ CASES = [
     *(Case(f"choices-{name}", setting("Counting1", choices=choices), "Counting1", "choices",
            f"expected four distinct integers, got {choices!r}")
       for name, choices in (("repeated", [1, 1, 2, 3]), ("three", [1, 2, 3]), ("text", "1234"),
-                            ("boolean", [0, 2, 3, True]), ("float", [1.0, 2, 3, 4]))),
+                            ("boolean", [0, 2, 3, True]), ("float", [1.0, 2, 3, 4]), ("list", [[1], 2, 3, 4]))),
     Case("choices-wrong", setting("Counting1", choices=[5, 6, 7, 8]), "Counting1", "choices",
          "none is the right count, 2"),
     Case("counting1-two-lines", setting("Counting1", station_1="B Station", station_2="C Station"), "Counting1",

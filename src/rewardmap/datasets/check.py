@@ -225,8 +225,8 @@ def _plus_problems(r: dict, network: Network):
         return
     if r["type"] == "Counting1":
         choices = r["choices"]
-        if not (isinstance(choices, list) and len(choices) == 4 and len(set(choices)) == 4
-                and all(isinstance(c, int) and not isinstance(c, bool) for c in choices)):
+        if not (isinstance(choices, list) and len(choices) == 4
+                and all(isinstance(c, int) and not isinstance(c, bool) for c in choices) and len(set(choices)) == 4):
             yield "choices", f"expected four distinct integers, got {choices!r}"
             return
         try:
