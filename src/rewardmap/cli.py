@@ -14,6 +14,7 @@ from rich.markup import escape
 from . import __version__
 from .errors import InputError, check_choice
 from .questions.kinds import QUESTION_TYPES
+from .writer_lock import one_writer
 
 # Markdown: help text reflows (docstrings wrap lines mid-sentence) and `code` shows as code.
 app = typer.Typer(help="Teach multimodal models to read transit maps and plan routes on them.",
@@ -127,7 +128,7 @@ def data_synth(
     """
     from .datasets.synthetic import parse_aspect, synth_dataset
 
-    with _errors(), _progress("cities", cities) as advance:
+    with _errors(), one_writer(out_dir), _progress("cities", cities) as advance:
         summary = synth_dataset(out_dir, cities=cities, seed=seed, difficulty=difficulty, size=size,
                                 aspect=parse_aspect(aspect), clutter=clutter, per_city=per_city, types=_types(types),
                                 workers=_workers(workers), progress=advance, overwrite=overwrite)
@@ -155,7 +156,7 @@ def data_build(
     from .datasets.build import build_dataset, find_cities
     from .network import StationFileError
 
-    with _errors():
+    with _errors(), one_writer(out_dir):
         total = len(find_cities(stations, maps))
         try:
             with _progress("cities", total) as advance:
@@ -188,7 +189,7 @@ def data_import(
     project's layout (figures decoded to files, station files written beside them)."""
     from .datasets.importer import import_dataset
 
-    with _errors():
+    with _errors(), one_writer(out_dir):
         summary = import_dataset(src, out_dir, split=split, strict=strict, overwrite=overwrite,
                                  search_dirs=search_dir, progress=err.is_terminal)
     _print_import(summary)
@@ -209,7 +210,7 @@ def data_export(
     trainer (hf), verl, LLaMA-Factory / TRL SFT, or VLMEvalKit. Maps are read one at a time."""
     from .datasets.export import FORMATS, export_dataset
 
-    with _errors():
+    with _errors(), one_writer(out):
         check_choice("--format", fmt, tuple(FORMATS))
         with _progress(f"export {fmt}", None) as advance:
             summary = export_dataset(folder, fmt, out, split=split, overwrite=overwrite,
@@ -235,7 +236,7 @@ def data_download(
     a --search-dir are not fetched), and import it all."""
     from .datasets.download import download_dataset
 
-    with _errors():
+    with _errors(), one_writer(out_dir):
         summary = download_dataset(name, out_dir, split=split, revision=revision, strict=strict,
                                    overwrite=overwrite, search_dirs=search_dir, progress=err.is_terminal)
     out.print(summary.describe(), highlight=False, markup=False, soft_wrap=True)
@@ -379,7 +380,7 @@ def train(
         e = loaded.eval
         benchmarks = BenchmarkSuite(e.datasets, variant=e.variant, max_new_tokens=e.max_new_tokens,
                                     batch_size=e.batch_size, limit=e.max_questions)
-        run_training(loaded, resume=resume, console=err, benchmarks=benchmarks)
+        run_training(loaded, resume=resume, console=err, benchmarks=benchmarks)  # locks the run folder
 
 
 @app.command("merge")
@@ -391,7 +392,7 @@ def merge(
     and generation config; checks that it reloads and gives the trained model's logits."""
     from .train.merge import merge_model
 
-    with _errors():
+    with _errors(), one_writer(out_dir):
         diff = merge_model(source, out_dir)
     err.print(f"wrote {out_dir}: reloads with the trained model's logits (max difference {diff:.2e})")
 
@@ -430,7 +431,7 @@ def evaluate(
 
     from .metrics.summary import BENCHMARKS, check_variant
 
-    with _errors():
+    with _errors(), one_writer(out_dir, in_place=True):
         check_choice("--benchmark", benchmark, BENCHMARKS)
         check_variant("--variant", variant, benchmark)
         if (model is None) == (api is None):

@@ -44,6 +44,11 @@ def follow_umask(folder: str | os.PathLike) -> None:
             path.chmod(mode)
 
 
+def file_on_the_way(path: str | os.PathLike) -> Path | None:
+    """The file among PATH's parents that keeps it from being made, if any."""
+    return next((p for p in reversed(Path(path).parents) if p.exists() and not p.is_dir()), None)
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds.
