@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from . import __version__
 from .errors import InputError, check_choice
+from .fileio import refusal
 from .questions.kinds import QUESTION_TYPES
 from .writer_lock import one_writer
 
@@ -41,11 +42,18 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
 
 @contextmanager
 def _errors():
-    """Bad input: one red line on stderr and exit status 2, never a traceback."""
+    """Bad input, or an output the system refuses (no permission, read-only, a path through a
+    file): one red line on stderr and exit status 2, never a traceback."""
     try:
         yield
     except InputError as e:
         err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except OSError as e:
+        refused = refusal(e)
+        if refused is None:
+            raise
+        err.print(f"[red]error:[/red] {escape(str(refused))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 
