@@ -407,6 +407,20 @@ def _lora(lora):
     return LoraConfig(**lora.peft_kwargs())
 
 
+def resume_point(run: Path) -> str:
+    """Where `--resume` goes on in RUN, in words: after the last finished phase, or from the last
+    complete checkpoint of the phase in progress."""
+    if (run / "final" / "config.json").is_file():
+        return "training is done; the evaluations and the report are left"
+    for phase in ("grpo", "sft"):
+        if (run / phase / "final" / "config.json").is_file():
+            return f"{phase} is done; what follows it is left"
+        checkpoint = _last_checkpoint(run / phase)
+        if checkpoint:
+            return f"from {Path(checkpoint).relative_to(run)}"
+    return "from the start of training"
+
+
 def _last_checkpoint(folder: Path) -> str | None:
     """The newest complete checkpoint: the Trainer writes `trainer_state.json` last, so a
     run killed while saving leaves a folder without it, which is passed over."""
