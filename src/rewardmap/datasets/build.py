@@ -15,13 +15,13 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
 from ..fileio import atomic_path, write_jsonl_atomic
 from ..images import ImageProblem, check_map
+from ..interrupts import worker_pool
 from ..network import Network, load_station_file
 from ..questions.city import city_questions
 from ..questions.kinds import QUESTION_TYPES
@@ -175,7 +175,7 @@ def _map_cities(sources, networks, per_city, seed, types, workers, progress):
             if progress:
                 progress(1)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:
         futures = [pool.submit(city_records, s, **kwargs) for s in sources]
         for f in futures:
             yield f.result()

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import InputError
-from ..fileio import default_mode
+from ..fileio import default_mode, refusal
 
 
 def check_out(out: Path, overwrite: bool) -> None:
@@ -33,8 +33,11 @@ def staged(out: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
     """A fresh folder to write the dataset into; renamed onto OUT when the block succeeds."""
     out = Path(out)
     check_out(out, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    except OSError as e:  # named as asked, not by the staging folder's name
+        raise refusal(e, out, writing=True) or e from None
     staging.chmod(default_mode(directory=True))  # the folder it becomes is not private
     try:
         yield staging

@@ -7,11 +7,11 @@ builder that real cities use, so synthetic and real data travel the same road.
 from __future__ import annotations
 
 import random
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from ..errors import InputError, check_choice
 from ..fileio import write_jsonl_atomic
+from ..interrupts import worker_pool
 from ..questions.kinds import QUESTION_TYPES
 from .build import BuildSummary, CitySource, city_records, summarize
 from .output import staged
@@ -85,7 +85,7 @@ def synth_dataset(out: Path, *, cities: int = 10, seed: int = 0, difficulty: str
                 if progress:
                     progress(1)
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with worker_pool(workers) as pool:
                 for result in pool.map(_one_city, *zip(*jobs), chunksize=max(1, len(jobs) // (workers * 8))):
                     results.append(result)
                     if progress:

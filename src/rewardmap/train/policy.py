@@ -23,9 +23,22 @@ def load_policy(recipe: Recipe, run: Path, texts: list[str]):
         if (init / "config.json").is_file():
             return tiny.load_tiny(init)
         model, processor = tiny.build_tiny_model(texts, tiny.TinyModelConfig(**m.tiny))
-        tiny.save_tiny(model, processor, init)
+        _save_whole(lambda folder: tiny.save_tiny(model, processor, folder), init)
         return tiny.load_tiny(init)  # a model that names its folder, as LoRA checkpoints record it
     return load_pretrained(m.name_or_path, recipe)
+
+
+def _save_whole(save, folder: Path) -> None:
+    """SAVE(a temporary folder), then renamed to FOLDER: a run stopped while saving (Ctrl-C, a
+    kill) leaves no FOLDER with a config but no weights for `--resume` to load."""
+    import os
+    import shutil
+
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    save(tmp)
+    shutil.rmtree(folder, ignore_errors=True)  # a half one, saved in place by an older version
+    os.replace(tmp, folder)
 
 
 def load_pretrained(path: str | Path, recipe: Recipe | None = None):

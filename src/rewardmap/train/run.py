@@ -21,6 +21,7 @@ import json
 import math
 import os
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 
 from rich.console import Console
@@ -28,6 +29,7 @@ from rich.console import Console
 from ..errors import InputError
 from ..fileio import follow_umask, write_text_atomic
 from ..questions.kinds import ROUTE_TYPE
+from ..writer_lock import INSIDE, one_writer
 from .recipe import Recipe, grpo_config_kwargs, load_recipe, runs_on_cpu, sft_config_kwargs
 from .timing import StepTiming
 from .tracking import CheckpointModes, MetricsLog, RewardTracker, read_metrics
@@ -44,8 +46,15 @@ def train(recipe: Recipe, *, resume: bool = False, console: Console | None = Non
     settings, which `rewardmap train` passes: training does not import evaluation). Its
     `check()` runs first, so that a dataset folder it cannot use stops the run before anything
     is drawn or trained; its `evaluate(model, processor, saved, out)` after the final model is saved.
+
+    The main process holds the run folder's lock (`writer_lock`) from before it opens the folder
+    to the end: another run started on the folder meanwhile is refused, naming this process.
     """
-    recipe = recipe.resolved()
+    with ExitStack() as held:
+        return _run(recipe.resolved(), resume, console, benchmarks, held)
+
+
+def _run(recipe: Recipe, resume: bool, console: Console | None, benchmarks, held: ExitStack) -> Path:
     benchmarking = bool(recipe.eval.enabled and recipe.eval.datasets)
     if benchmarking:  # first: before the run folder, the data or a model
         _check_benchmarks(recipe, benchmarks)
@@ -64,7 +73,8 @@ def train(recipe: Recipe, *, resume: bool = False, console: Console | None = Non
     from .policy import load_policy, question_texts
 
     with state.main_process_first():
-        if main:
+        if main:  # the other processes of this run write into it too: one lock, before they split
+            held.enter_context(one_writer(run, in_place=True))
             _open_run(recipe, run, resume)
         train_records, heldout = _records(recipe, run, console)
         model, processor = load_policy(recipe, run, question_texts(train_records + heldout))
@@ -151,7 +161,7 @@ def _open_run(recipe: Recipe, run: Path, resume: bool) -> None:
         if changed:
             raise InputError(f"{saved}: --resume with different settings ({', '.join(changed[:5])}); resume with "
                              "the recipe the run started with, or start a new run with --out")
-    elif resume and run.exists() and any(run.iterdir()):
+    elif resume and run.exists() and any(p.name != INSIDE for p in run.iterdir()):
         raise InputError(f"{run}: nothing to resume (no recipe.yaml)")
     run.mkdir(parents=True, exist_ok=True)
 
@@ -418,6 +428,20 @@ def _lora(lora):
     from peft import LoraConfig
 
     return LoraConfig(**lora.peft_kwargs())
+
+
+def resume_point(run: Path) -> str:
+    """Where `--resume` goes on in RUN, in words: after the last finished phase, or from the last
+    complete checkpoint of the phase in progress."""
+    if (run / "final" / "config.json").is_file():
+        return "training is done; the evaluations and the report are left"
+    for phase in ("grpo", "sft"):
+        if (run / phase / "final" / "config.json").is_file():
+            return f"{phase} is done; what follows it is left"
+        checkpoint = _last_checkpoint(run / phase)
+        if checkpoint:
+            return f"from {Path(checkpoint).relative_to(run)}"
+    return "from the start of training"
 
 
 def _last_checkpoint(folder: Path) -> str | None:
