@@ -54,6 +54,24 @@ def truncated() -> bytes:
     return data[:len(data) // 2]
 
 
+def dds_of_unknown_format() -> bytes:
+    """A DDS header with no pixel format: Pillow's plugin raises NotImplementedError on opening."""
+    return b"DDS " + struct.pack("<7I", 124, 0x1007, 0, 0, 0, 0, 0) + bytes(100)
+
+
+def tiff_with_float_strip_offsets() -> bytes:
+    """A TIFF whose strip offsets are typed FLOAT: Pillow raises TypeError on decoding."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (12, 8), "red").save(buffer, format="TIFF")
+    data = bytearray(buffer.getvalue())
+    ifd = struct.unpack("<I", data[4:8])[0]
+    for k in range(struct.unpack("<H", data[ifd:ifd + 2])[0]):
+        entry = ifd + 2 + 12 * k
+        if struct.unpack("<H", data[entry:entry + 2])[0] == 273:  # StripOffsets
+            data[entry + 2:entry + 4] = struct.pack("<H", 11)
+    return bytes(data)
+
+
 BAD = {"empty": b"", "not an image": b"just text", "truncated": truncated(), "bomb": bomb(),
        "broken stream": broken_stream()}
 
@@ -69,6 +87,15 @@ def test_check_map_accepts_a_map_and_names_what_is_wrong_with_the_others():
     assert reasons["broken stream"].startswith("does not decode")
     assert reasons["empty"] == reasons["not an image"] == "not an image file"
     Image.open(io.BytesIO(broken_stream())).verify()  # what the old check relied on lets it through
+
+
+def test_check_map_turns_what_any_pillow_plugin_raises_into_a_problem():
+    """Pillow's plugins raise more than OSError and ValueError on crafted files: these two once
+    escaped as a traceback from `data check`, `eval` and `data build`."""
+    with pytest.raises(ImageProblem, match=r"^cannot be opened \(Unknown pixel format flags 0\)$"):
+        check_map(dds_of_unknown_format())
+    with pytest.raises(ImageProblem, match=r"^does not decode \('float' object cannot be interpreted as an integer\)$"):
+        check_map(tiff_with_float_strip_offsets())
 
 
 @pytest.fixture(scope="module")

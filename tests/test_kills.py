@@ -97,14 +97,18 @@ def test_killed_data_synth_leaves_nothing_or_the_whole_dataset_and_the_next_run_
         assert time.monotonic() < deadline, f"worker processes {workers} outlived the command"
         time.sleep(0.01)
     killed_at = sorted(p.name for p in tmp_path.iterdir())
+    assert ".out.lock" in killed_at  # the writer's lock file (writer_lock), naming the dead process
+    killed_at.remove(".out.lock")
     result = CliRunner().invoke(app, [*map(str, synth), "--out", str(tmp_path / "whole")])
     assert result.exit_code == 0
     if out.exists():  # killed once it was done
         assert same_tree(out, tmp_path / "whole")
+        again = [*synth, "--out", out, "--overwrite"]
     else:
         assert killed_at[0].startswith(".out.") and killed_at[0].endswith(".partial")  # locked by no one now
-        assert CliRunner().invoke(app, [*map(str, synth), "--out", str(out)]).exit_code == 0
-    assert leftovers(tmp_path) == []  # the next run removed the killed one's staging folder
+        again = [*synth, "--out", out]
+    assert CliRunner().invoke(app, [*map(str, again)]).exit_code == 0
+    assert leftovers(tmp_path) == []  # the next run removed the killed one's staging folder and took its lock over
 
 
 def test_killed_data_export_leaves_nothing_or_the_whole_export_and_the_next_run_cleans_up(tmp_path, data):
@@ -115,13 +119,35 @@ def test_killed_data_export_leaves_nothing_or_the_whole_export_and_the_next_run_
     for fmt, name, rows in (("hf", "hf", lambda out: len(datasets.load_from_disk(str(out)))),
                             ("verl", "out.parquet", lambda out: pq.read_table(out).num_rows)):
         out = tmp_path / name
-        writing = lambda: any(tmp_path.glob(f".{name}.*"))  # noqa: E731  (its staging folder or temporary file)
+        writing = lambda: any(p.suffix in (".partial", ".tmp") for p in tmp_path.glob(f".{name}.*"))  # noqa: E731
+        # (its staging folder or temporary file; not `.{name}.lock`, the writer's lock taken before)
         assert interrupt(start("data", "export", data, "--format", fmt, "--out", out), writing,
                          delay=rng.uniform(0, 0.01)) is not None
         assert not out.exists() or rows(out) == records  # nothing, or all of it
         result = CliRunner().invoke(app, ["data", "export", str(data), "--format", fmt, "--out", str(out),
                                           "--overwrite"])
         assert result.exit_code == 0 and rows(out) == records and leftovers(tmp_path) == []
+
+
+def test_the_next_run_removes_only_what_killed_commands_left(tmp_path):
+    """The sweep of OUT's leftovers passes over every lock file (OUT's own, live; another
+    output's, left by a killed command), what a live command is writing, and what a command on
+    another output (`out.v2`, `out.b`) writes: only the staging folders and temporary files of
+    OUT that no one holds go."""
+    from rewardmap.datasets.output import held, sweep
+    from rewardmap.writer_lock import one_writer
+
+    out = tmp_path / "out"
+    dead = [tmp_path / ".out.k1ll3d_0.partial", tmp_path / ".out.k1ll3d_0.tmp"]
+    kept = [tmp_path / ".out.v2.k1ll3d_0.partial", tmp_path / ".out.b.k1ll3d_0.tmp", tmp_path / ".out.v2.lock",
+            tmp_path / ".out.b.lock", tmp_path / ".out.livelive.partial", tmp_path / ".out.livelive.tmp"]
+    for path in dead + kept:
+        path.mkdir() if path.suffix == ".partial" else path.write_text("")
+    with one_writer(out) as lock, held(kept[-2]), held(kept[-1]):
+        sweep(out, ".partial")
+        sweep(out, ".tmp")
+        assert lock.name == ".out.lock" and lock.is_file()
+        assert [p for p in dead if p.exists()] == [] and [p for p in kept if not p.exists()] == []
 
 
 def same_tree(a: Path, b: Path) -> bool:

@@ -660,7 +660,7 @@ def test_evaluate_rejects_unknown_benchmark_and_variant(tmp_path):
 
 # --- linear time ------------------------------------------------------------------------
 
+@pytest.mark.timeout(5)  # under 0.1 s; quadratic parsing would take minutes (timed in benchmarks/bench_rewards.py)
 def test_pathological_responses_score():
-    # quadratic parsing would take minutes here (timed in benchmarks/bench_rewards.py)
     for text in ("Arrival Stop: " + "(" * 100_000, "Route Name: Departure Stop: Arrival Stop: " * 20_000):
         assert score_route_record(cn_record(), text, text)["acc_short"] == 0

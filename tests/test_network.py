@@ -193,6 +193,23 @@ def test_golden_routes_on_real_files(real_data):
     assert shanghai.lines_through("人民广场站") == ["Line 1", "Line 2", "Line 8"]
 
 
+@pytest.mark.parametrize("marker", [" (Branch-starting Station)", "（支线起始站）"])
+def test_a_branch_marker_makes_rides_past_it_uncertain(marker):
+    """Without the real files: a line listing its main line, then a branch from the marked station,
+    fixes the stops up to the marker only; routes and Counting1 questions rely on the known part."""
+    net = network_from_mapping({"Line 1": ["A Station", "B Station", f"C Station{marker}", "D Station", "E Station"],
+                                "Line 2": ["D Station", "F Station"]}, name="branchy")
+    line = net.lines["Line 1"]
+    assert line.stations[2] == "C Station" and line.branch_at == 2
+    assert line.certain("A Station", "C Station") and line.certain("C Station", "B Station")
+    assert not line.certain("B Station", "D Station") and not line.certain("D Station", "E Station")
+    [known] = Router(net).routes("A Station", "C Station")
+    [unknown] = Router(net).routes("A Station", "E Station")
+    assert known.certain and not unknown.certain
+    plain = network_from_mapping({"Line 1": ["A Station", "B Station", "C Station", "D Station", "E Station"]})
+    assert plain.lines["Line 1"].branch_at is None and plain.lines["Line 1"].certain("A Station", "E Station")
+
+
 # --- property: routes are valid and optimal on random networks ----------------------------
 
 def _oracle(net, a, b):

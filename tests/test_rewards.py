@@ -236,6 +236,9 @@ def test_plus_format_is_the_exact_requested_form_only():
     # the format term is paid whether or not the value is right
     b = score("\\boxed{no}", plus("TorF1", 1), ROB)
     assert (b.correct, b.format, b.reward) == (False, 1.0, pytest.approx(1.2))  # 1.2 * (1 + 0)
+    # and only for that form: a right value in prose is correct, without the format point
+    b = score("The answer is 12 lines. Not 13.", plus("Counting3", 12), ROB)
+    assert (b.correct, b.format, b.reward) == (True, 0.0, pytest.approx(12.0))  # 1.2 * (0 + 10)
 
 
 # ------------------------------------------------------------------ route parsing

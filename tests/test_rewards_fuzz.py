@@ -330,6 +330,7 @@ ADVERSARIAL = {  # a quarter of a megabyte each: a quadratic step would take min
 }
 
 
+@pytest.mark.timeout(5)  # each takes under 0.1 s; a step quadratic in the length would take minutes
 @pytest.mark.parametrize("name", ADVERSARIAL)
 def test_adversarial_responses_are_scored(name):
     for record in (ROUTE_RECORDS[1], PLUS_RECORDS[2], PLUS_RECORDS[3]):

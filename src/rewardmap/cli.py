@@ -13,7 +13,10 @@ from rich.markup import escape
 
 from . import __version__
 from .errors import InputError, check_choice
+from .fileio import refusal
+from .interrupts import Terminated, exit_status, sigterm_interrupts
 from .questions.kinds import QUESTION_TYPES
+from .writer_lock import one_writer
 
 # Markdown: help text reflows (docstrings wrap lines mid-sentence) and `code` shows as code.
 app = typer.Typer(help="Teach multimodal models to read transit maps and plan routes on them.",
@@ -36,6 +39,7 @@ def _version(value: bool):
 def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                       help="Print the version and exit.")):
     """rewardmap: RewardMap data, rewards, curriculum GRPO and evaluation."""
+    sigterm_interrupts()  # a scheduler's SIGTERM stops a command as Ctrl-C does, cleaning up
 
 
 AGAIN = "run the same command again"
@@ -43,9 +47,11 @@ AGAIN = "run the same command again"
 
 @contextmanager
 def _errors(out: Path | str = "standard output", then: str = AGAIN):
-    """Bad input: one red line on stderr and exit status 2, never a traceback. A full disk or
-    quota, wherever met (in a library too): one line naming the file (else OUT, where the
-    command writes), what to do THEN, and exit status 1."""
+    """Bad input, or an output the system refuses (no permission, read-only, a path through a
+    file): one red line on stderr and exit status 2, never a traceback. A full disk or quota,
+    wherever met (in a library too): one line naming the file (else OUT, where the command
+    writes), what to do THEN, and exit status 1. Ctrl-C and SIGTERM end with 130 and 143
+    (typer says 130 for both)."""
     from .diskfull import disk_full
 
     _full_disk_hooks()
@@ -54,12 +60,20 @@ def _errors(out: Path | str = "standard output", then: str = AGAIN):
     except InputError as e:
         err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    except Exception as e:
-        full = disk_full(e)
+    except typer.Exit:  # an inner handler's verdict (`_interrupted`): not an error of the output
+        raise
+    except Exception as e:  # the output: refused by the system (2), or a full disk or quota (1)
+        refused = refusal(e) if isinstance(e, OSError) else None
+        if refused is not None:
+            err.print(f"[red]error:[/red] {escape(str(refused))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        full = disk_full(e)  # an OSError, or a library's own error saying so (safetensors, Arrow, torch)
         if full is None:
             raise
         _say_full(full, out, then)
         raise typer.Exit(1) from None
+    except KeyboardInterrupt as e:
+        raise typer.Exit(exit_status(e)) from None
 
 
 def _say_full(full: OSError, out: Path | str, then: str) -> None:
@@ -94,6 +108,23 @@ def _full_disk_hooks() -> None:
 
     hook.full_disk = True
     threading.excepthook, sys.excepthook = thread_hook, hook
+
+
+@contextmanager
+def _interrupted(how_to_go_on):
+    """Ctrl-C or SIGTERM: one line saying what is left and how to go on (HOW_TO_GO_ON, or a
+    function that says it once the command has stopped), exit status 130 or 143."""
+    try:
+        yield
+    except KeyboardInterrupt as e:
+        told = how_to_go_on() if callable(how_to_go_on) else how_to_go_on
+        by = " by SIGTERM" if isinstance(e, Terminated) else ""
+        err.print(f"interrupted{by}: {told}", highlight=False, soft_wrap=True, markup=False)
+        raise typer.Exit(exit_status(e)) from None
+
+
+def _nothing_written(out: Path) -> str:
+    return f"nothing was written to {out} (it is as it was); run the same command again"
 
 
 @contextmanager
@@ -175,7 +206,8 @@ def data_synth(
     """
     from .datasets.synthetic import parse_aspect, synth_dataset
 
-    with _errors(out_dir), _progress("cities", cities) as advance:
+    with _errors(out_dir), _interrupted(_nothing_written(out_dir)), one_writer(out_dir), \
+            _progress("cities", cities) as advance:
         summary = synth_dataset(out_dir, cities=cities, seed=seed, difficulty=difficulty, size=size,
                                 aspect=parse_aspect(aspect), clutter=clutter, per_city=per_city, types=_types(types),
                                 workers=_workers(workers), progress=advance, overwrite=overwrite)
@@ -203,7 +235,7 @@ def data_build(
     from .datasets.build import build_dataset, find_cities
     from .network import StationFileError
 
-    with _errors(out_dir):
+    with _errors(out_dir), _interrupted(_nothing_written(out_dir)), one_writer(out_dir):
         total = len(find_cities(stations, maps))
         try:
             with _progress("cities", total) as advance:
@@ -236,7 +268,7 @@ def data_import(
     project's layout (figures decoded to files, station files written beside them)."""
     from .datasets.importer import import_dataset
 
-    with _errors(out_dir):
+    with _errors(out_dir), _interrupted(_nothing_written(out_dir)), one_writer(out_dir):
         summary = import_dataset(src, out_dir, split=split, strict=strict, overwrite=overwrite,
                                  search_dirs=search_dir, progress=err.is_terminal)
     _print_import(summary)
@@ -257,7 +289,7 @@ def data_export(
     trainer (hf), verl, LLaMA-Factory / TRL SFT, or VLMEvalKit. Maps are read one at a time."""
     from .datasets.export import FORMATS, export_dataset
 
-    with _errors(out):
+    with _errors(out), _interrupted(_nothing_written(out)), one_writer(out):
         check_choice("--format", fmt, tuple(FORMATS))
         with _progress(f"export {fmt}", None) as advance:
             summary = export_dataset(folder, fmt, out, split=split, overwrite=overwrite,
@@ -283,7 +315,7 @@ def data_download(
     a --search-dir are not fetched), and import it all."""
     from .datasets.download import download_dataset
 
-    with _errors(out_dir):
+    with _errors(out_dir), _interrupted(_nothing_written(out_dir)), one_writer(out_dir):
         summary = download_dataset(name, out_dir, split=split, revision=revision, strict=strict,
                                    overwrite=overwrite, search_dirs=search_dir, progress=err.is_terminal)
     out.print(summary.describe(), highlight=False, markup=False, soft_wrap=True)
@@ -428,7 +460,16 @@ def train(
         e = loaded.eval
         benchmarks = BenchmarkSuite(e.datasets, variant=e.variant, max_new_tokens=e.max_new_tokens,
                                     batch_size=e.batch_size, limit=e.max_questions)
-        run_training(loaded, resume=resume, console=err, benchmarks=benchmarks)
+        with _interrupted(lambda: _how_to_resume(Path(loaded.resolved().output.dir))):
+            run_training(loaded, resume=resume, console=err, benchmarks=benchmarks)  # locks the run folder
+
+
+def _how_to_resume(run: Path) -> str:
+    from .train.run import resume_point
+
+    if not (run / "recipe.yaml").is_file():
+        return f"stopped before the run in {run} began; run the same command again, without --resume"
+    return f"add --resume to the same command to go on with the run in {run} ({resume_point(run)})"
 
 
 @app.command("merge")
@@ -440,7 +481,7 @@ def merge(
     and generation config; checks that it reloads and gives the trained model's logits."""
     from .train.merge import merge_model
 
-    with _errors(out_dir):
+    with _errors(out_dir), one_writer(out_dir):
         diff = merge_model(source, out_dir)
     err.print(f"wrote {out_dir}: reloads with the trained model's logits (max difference {diff:.2e})")
 
@@ -479,7 +520,7 @@ def evaluate(
 
     from .metrics.summary import BENCHMARKS, check_variant
 
-    with _errors(out_dir, then=f"{AGAIN}: the answers written so far are kept"):
+    with _errors(out_dir, then=f"{AGAIN}: the answers written so far are kept"), one_writer(out_dir, in_place=True):
         check_choice("--benchmark", benchmark, BENCHMARKS)
         check_variant("--variant", variant, benchmark)
         if (model is None) == (api is None):
@@ -517,14 +558,10 @@ def evaluate(
             hf_logging.disable_progress_bar()  # our progress bar only
             runner = LocalBackend.from_path(model, min_pixels=min_pixels, max_pixels=max_pixels, dtype=dtype,
                                             batch_size=batch_size, max_new_tokens=max_new_tokens)
-        try:
-            with _progress("questions", len(records)) as advance:
-                result = run_eval(data, benchmark, out_dir, runner, variant=variant, records=records,
-                                  settings=settings, on_progress=lambda prediction, done, todo: advance())
-        except KeyboardInterrupt:
-            err.print(f"interrupted: the answers so far are in {out_dir / 'predictions.jsonl'}; run the same "
-                      "command again to go on", highlight=False, soft_wrap=True)
-            raise typer.Exit(130) from None
+        with _interrupted(f"the answers so far are in {out_dir / 'predictions.jsonl'}; run the same command "
+                          "again to go on"), _progress("questions", len(records)) as advance:
+            result = run_eval(data, benchmark, out_dir, runner, variant=variant, records=records,
+                              settings=settings, on_progress=lambda prediction, done, todo: advance())
     out.print(result.describe(), highlight=False, markup=False, soft_wrap=True)
     if result.predictions["failed"]:  # metrics are written, but the run is not complete
         err.print(f"[yellow]warning:[/yellow] {result.predictions['failed']} records failed after all retries and "

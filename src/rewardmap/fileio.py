@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -45,14 +46,40 @@ def follow_umask(folder: str | os.PathLike) -> None:
             path.chmod(mode)
 
 
+REFUSALS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST, errno.EISDIR, errno.ENAMETOOLONG,
+            errno.ELOOP)
+
+
+def refusal(e: OSError, path: str | os.PathLike | None = None, writing: bool = False) -> InputError | None:
+    """The one-line error for an OSError by which the system refuses PATH (default: the error's
+    own file): no permission, a read-only file system, a path through a file, a name too long.
+    None for any other error (a full disk, say): not something wrong with the path given."""
+    path = e.filename if path is None else path
+    if e.errno not in REFUSALS or path is None:
+        return None
+    blocker = file_on_the_way(path)
+    if blocker is not None and e.errno in (errno.ENOTDIR, errno.EEXIST):
+        return InputError(f"{path}: {blocker} is a file, not a folder")
+    reason = f"cannot write it ({e.strerror})" if writing else e.strerror
+    return InputError(f"{path}: {reason}")
+
+
+def file_on_the_way(path: str | os.PathLike) -> Path | None:
+    """The file among PATH's parents that keeps it from being made, if any."""
+    return next((p for p in reversed(Path(path).parents) if p.exists() and not p.is_dir()), None)
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds.
     The file ends with the mode a plain write would give it."""
     path = Path(path)
     with writing(path, always=True):  # a full disk is named by PATH, not by its temporary file
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        except OSError as e:  # a refusal is named as asked, not by the temporary name
+            raise refusal(e, path, writing=True) or e from None
         try:
             os.fchmod(fd, default_mode())
         finally:

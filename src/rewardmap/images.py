@@ -30,7 +30,7 @@ def check_map(source: str | os.PathLike | bytes) -> tuple[int, int]:
             image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else Path(source))
         except UnidentifiedImageError:
             raise ImageProblem("not an image file") from None
-        except (OSError, ValueError, SyntaxError) as e:
+        except Exception as e:  # noqa: BLE001  a plugin's own: OSError, SyntaxError, NotImplementedError (DDS), ...
             raise ImageProblem(f"cannot be opened ({_sentence(e)})") from None
         with image:
             width, height = image.size
@@ -40,7 +40,7 @@ def check_map(source: str | os.PathLike | bytes) -> tuple[int, int]:
                 raise ImageProblem("has no pixels")
             try:
                 image.load()
-            except (OSError, ValueError, SyntaxError, EOFError) as e:
+            except Exception as e:  # noqa: BLE001  OSError, EOFError, TypeError (a TIFF's float strip offsets), ...
                 raise ImageProblem(f"does not decode ({_sentence(e)})") from None
     return width, height
 

@@ -24,7 +24,7 @@ from ..images import ImageProblem, check_map
 from ..network import Network, load_station_file
 from ..questions.city import city_questions
 from ..questions.kinds import QUESTION_TYPES
-from ..workers import pool
+from ..workers import worker_pool
 from .output import check_out, staged
 from .schema import BASE_FIELDS
 
@@ -175,8 +175,8 @@ def _map_cities(sources, networks, per_city, seed, types, workers, progress):
             if progress:
                 progress(1)
         return
-    with pool(workers) as executor:
-        futures = [executor.submit(city_records, s, **kwargs) for s in sources]
+    with worker_pool(workers) as pool:
+        futures = [pool.submit(city_records, s, **kwargs) for s in sources]
         for f in futures:
             yield f.result()
             if progress:

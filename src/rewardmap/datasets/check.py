@@ -17,7 +17,7 @@ from ..fileio import is_file, read_jsonl
 from ..images import ImageProblem, check_map
 from ..network import Network, Router, StationFiles, question_difficulty
 from ..questions.kinds import PLUS_TYPES, QUESTION_TYPES
-from ..questions.plus import plus_answer
+from ..questions.plus import counting1_stops, plus_answer
 from .balance import free_answers
 from .schema import BASE_FIELDS, ROUTE_SECTION_FIELDS, SECTION_KINDS, TYPE_FIELDS, field_problems
 
@@ -225,15 +225,19 @@ def _plus_problems(r: dict, network: Network):
         return
     if r["type"] == "Counting1":
         choices = r["choices"]
-        if not (isinstance(choices, list) and len(choices) == 4 and len(set(choices)) == 4
-                and all(isinstance(c, int) for c in choices)):
+        if not (isinstance(choices, list) and len(choices) == 4
+                and all(isinstance(c, int) and not isinstance(c, bool) for c in choices) and len(set(choices)) == 4):
             yield "choices", f"expected four distinct integers, got {choices!r}"
             return
-    try:
-        expected = plus_answer(network, r)
-    except ValueError as e:  # e.g. a Counting1 pair that shares no single line
-        yield "answer", str(e)
-        return
+        try:
+            stops = counting1_stops(network, r["station_1"], r["station_2"])
+        except ValueError as e:  # a pair that shares no single line
+            yield "answer", str(e)
+            return
+        if stops not in choices:
+            yield "choices", f"none is the right count, {stops}"
+            return
+    expected = plus_answer(network, r)
     if r["answer"] != expected:
         yield "answer", f"is {r['answer']!r}, the station file gives {expected!r}"
 

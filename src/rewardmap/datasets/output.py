@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..diskfull import writing
+from ..diskfull import named, writing
 from ..errors import InputError
-from ..fileio import atomic_path, default_mode
+from ..fileio import atomic_path, default_mode, refusal
 
 try:
     import fcntl
@@ -42,9 +42,12 @@ def staged(out: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
     """A fresh folder to write the dataset into; renamed onto OUT when the block succeeds."""
     out = Path(out)
     check_out(out, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    sweep(out, ".partial")
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        sweep(out, ".partial")
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    except OSError as e:  # named as asked, not by the staging folder's name
+        raise refusal(e, out, writing=True) or named(e, out, always=True) from None
     try:
         with held(staging):
             staging.chmod(default_mode(directory=True))  # the folder it becomes is not private
@@ -79,11 +82,19 @@ def held(path: Path) -> Iterator[None]:
         os.close(fd)
 
 
+# What `tempfile` puts between prefix and suffix: eight of its letters, never a dot. A sweep of
+# OUT so matches OUT's own staging folders and temporary files only: not those of `OUT.v2`
+# (`.OUT.v2.XXXXXXXX.partial`, whose lock a sweep could take in the instant before its command
+# does), nor the writers' locks (`.OUT.lock`, `writer_lock`), which end otherwise.
+_TEMP_NAME = "[a-z0-9_]" * 8
+
+
 def sweep(out: Path, suffix: str) -> None:
-    """Remove what killed commands left beside OUT (`.OUT.*SUFFIX`, which no live process holds)."""
+    """Remove what killed commands left beside OUT (`.OUT.XXXXXXXX.SUFFIX`, `tempfile`'s names,
+    which no live process holds)."""
     if fcntl is None:
         return
-    for left in out.parent.glob(f".{glob.escape(out.name)}.*{suffix}"):
+    for left in out.parent.glob(f".{glob.escape(out.name)}.{_TEMP_NAME}{suffix}"):
         try:
             fd = os.open(left, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         except OSError:

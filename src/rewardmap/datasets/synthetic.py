@@ -12,7 +12,7 @@ from pathlib import Path
 from ..errors import InputError, check_choice
 from ..fileio import write_jsonl_atomic
 from ..questions.kinds import QUESTION_TYPES
-from ..workers import pool
+from ..workers import worker_pool
 from .build import BuildSummary, CitySource, city_records, summarize
 from .output import staged
 
@@ -85,8 +85,8 @@ def synth_dataset(out: Path, *, cities: int = 10, seed: int = 0, difficulty: str
                 if progress:
                     progress(1)
         else:
-            with pool(workers) as executor:
-                for result in executor.map(_one_city, *zip(*jobs), chunksize=max(1, len(jobs) // (workers * 8))):
+            with worker_pool(workers) as pool:
+                for result in pool.map(_one_city, *zip(*jobs), chunksize=max(1, len(jobs) // (workers * 8))):
                     results.append(result)
                     if progress:
                         progress(1)

@@ -463,9 +463,9 @@ def run_requests(records: Iterable[dict], build_messages: BuildMessages, store: 
                                  "again when the server is back")
     except (KeyboardInterrupt, ServerGone):
         shut_down()
-        while not results.empty():  # finished before the stop: keep them
+        while not results.empty():  # answered before the stop: keep them (a failure may be the stop's own doing)
             item = results.get_nowait()
-            if isinstance(item, tuple):
+            if isinstance(item, tuple) and item[0].get("status") == "ok":
                 store.append(item[0])
         raise
     finally:

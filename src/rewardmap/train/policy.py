@@ -23,7 +23,7 @@ def load_policy(recipe: Recipe, run: Path, texts: list[str]):
         if (init / "config.json").is_file():
             return tiny.load_tiny(init)
         model, processor = tiny.build_tiny_model(texts, tiny.TinyModelConfig(**m.tiny))
-        save_policy(model, processor, init)
+        save_policy(model, processor, init)  # renamed into place whole: a stop while saving leaves no half init/
         return tiny.load_tiny(init)  # a model that names its folder, as LoRA checkpoints record it
     return load_pretrained(m.name_or_path, recipe)
 

@@ -21,6 +21,7 @@ import json
 import math
 import os
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 
 from rich.console import Console
@@ -29,6 +30,7 @@ from ..diskfull import writing
 from ..errors import InputError
 from ..fileio import write_text_atomic
 from ..questions.kinds import ROUTE_TYPE
+from ..writer_lock import INSIDE, one_writer
 from .recipe import Recipe, grpo_config_kwargs, load_recipe, runs_on_cpu, sft_config_kwargs
 from .timing import StepTiming
 from .tracking import CheckpointModes, MetricsLog, RewardTracker, read_metrics
@@ -45,8 +47,15 @@ def train(recipe: Recipe, *, resume: bool = False, console: Console | None = Non
     settings, which `rewardmap train` passes: training does not import evaluation). Its
     `check()` runs first, so that a dataset folder it cannot use stops the run before anything
     is drawn or trained; its `evaluate(model, processor, saved, out)` after the final model is saved.
+
+    The main process holds the run folder's lock (`writer_lock`) from before it opens the folder
+    to the end: another run started on the folder meanwhile is refused, naming this process.
     """
-    recipe = recipe.resolved()
+    with ExitStack() as held:
+        return _run(recipe.resolved(), resume, console, benchmarks, held)
+
+
+def _run(recipe: Recipe, resume: bool, console: Console | None, benchmarks, held: ExitStack) -> Path:
     benchmarking = bool(recipe.eval.enabled and recipe.eval.datasets)
     if benchmarking:  # first: before the run folder, the data or a model
         _check_benchmarks(recipe, benchmarks)
@@ -65,7 +74,8 @@ def train(recipe: Recipe, *, resume: bool = False, console: Console | None = Non
     from .policy import load_policy, question_texts, save_policy
 
     with state.main_process_first():
-        if main:
+        if main:  # the other processes of this run write into it too: one lock, before they split
+            held.enter_context(one_writer(run, in_place=True))
             _open_run(recipe, run, resume)
         train_records, heldout = _records(recipe, run, console)
         model, processor = load_policy(recipe, run, question_texts(train_records + heldout))
@@ -161,7 +171,8 @@ def _open_run(recipe: Recipe, run: Path, resume: bool) -> None:
 
 
 # What a run writes before its recipe.yaml: a run stopped then is started again by --resume.
-BEFORE_RECIPE = ("data", ".data.*.partial", "init", "init.tmp")
+# INSIDE: the run folder's lock, held inside it when its parent is read-only (`writer_lock`).
+BEFORE_RECIPE = (INSIDE, "data", ".data.*.partial", "init", "init.tmp")
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict:
@@ -243,8 +254,8 @@ def _sft(model, processor, records, recipe: Recipe, run: Path, console: Console,
     dataset = Dataset.from_list(_within_bounds(recipe, run, sft_rows(chosen))).cast_column("image", Image())
     config = SFTConfig(**sft_config_kwargs(recipe, folder), disable_tqdm=True)
     os.environ["TENSORBOARD_LOGGING_DIR"] = str(run / "tensorboard" / "sft")  # read when the trainer is made
-    trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=processor,
-                         peft_config=_lora(recipe.sft.lora))
+    trainer = SFTTrainer(model=model, args=config, train_dataset=dataset,
+                         processing_class=sft_processor(recipe, processor), peft_config=_lora(recipe.sft.lora))
     _attach(trainer, MetricsLog(run / "metrics.jsonl", "sft"), RichProgress("sft", console=console), "sft", run)
     counts = ", ".join(f"{t} {n}" for t, n in sorted(Counter(r["type"] for r in chosen).items()))
     steps = config.max_steps if config.max_steps > 0 else math.ceil(len(chosen) / recipe.sft.batch_size
@@ -261,6 +272,24 @@ def _sft(model, processor, records, recipe: Recipe, run: Path, console: Console,
     return model, processor
 
 
+def _map_cache_bytes(recipe: Recipe) -> int:
+    """`grpo.map_cache_mb` in bytes; empty: 8,192 MB (a few dozen maps at Qwen2.5-VL-7B's 12.8 Mpx)."""
+    megabytes = recipe.grpo.map_cache_mb
+    return (8192 if megabytes is None else megabytes) * 2**20
+
+
+def sft_processor(recipe: Recipe, processor):
+    """PROCESSOR, or with `sft.max_pixels` a copy whose image processor resizes a map to at most that
+    many pixels (the released SFT's image_max_pixels); GRPO and the saved model keep the model's bound."""
+    if recipe.sft.max_pixels is None:
+        return processor
+    import copy
+
+    bounded = copy.deepcopy(processor)
+    bounded.image_processor.size.longest_edge = recipe.sft.max_pixels  # the Qwen2-VL processors' pixel cap
+    return bounded
+
+
 def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console, state):
     from .policy import load_pretrained, save_policy
 
@@ -271,6 +300,7 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
     from trl import GRPOConfig, GRPOTrainer
 
     from ..curriculum import plan_curriculum, trl_chunking
+    from .map_cache import maps_prepared_once
     from .progress import RichProgress
 
     config = GRPOConfig(**grpo_config_kwargs(recipe, folder), disable_tqdm=True)
@@ -289,16 +319,20 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
         names = plan.stages_at(step)
         return names[0] if names else last_stage.name if last_stage and step > last_stage.last_step else None
 
-    dataset = grpo_dataset(recipe, run, plan.records)
+    dataset, processing, maps = maps_prepared_once(grpo_dataset(recipe, run, plan.records), processor,
+                                                   _map_cache_bytes(recipe))
     tracker = RewardTracker()
     reward = tracker.wrap(training_reward(recipe, run))
     os.environ["TENSORBOARD_LOGGING_DIR"] = str(run / "tensorboard" / "grpo")
     trainer = GRPOTrainer(model=model, reward_funcs=reward, args=config, train_dataset=dataset,
-                          processing_class=processor, peft_config=_lora(recipe.model.lora))
+                          processing_class=processing, peft_config=_lora(recipe.model.lora))
     configure_generation(trainer, recipe.grpo)
     _attach(trainer, MetricsLog(run / "metrics.jsonl", "grpo", stage_of, tracker),
             RichProgress("grpo", stage_of, console), "grpo", run)
     _train(trainer, folder)
+    if maps is not None:
+        console.print(f"grpo: {maps.misses} map preparations served {maps.hits + maps.misses} map uses "
+                      f"({maps.bytes / 2**20:.0f} MB held)")
     model = trainer.model
     if recipe.model.lora.enabled:
         model = model.merge_and_unload()
@@ -412,6 +446,20 @@ def _lora(lora):
     from peft import LoraConfig
 
     return LoraConfig(**lora.peft_kwargs())
+
+
+def resume_point(run: Path) -> str:
+    """Where `--resume` goes on in RUN, in words: after the last finished phase, or from the last
+    complete checkpoint of the phase in progress."""
+    if (run / "final" / "config.json").is_file():
+        return "training is done; the evaluations and the report are left"
+    for phase in ("grpo", "sft"):
+        if (run / phase / "final" / "config.json").is_file():
+            return f"{phase} is done; what follows it is left"
+        checkpoint = _last_checkpoint(run / phase)
+        if checkpoint:
+            return f"from {Path(checkpoint).relative_to(run)}"
+    return "from the start of training"
 
 
 def _last_checkpoint(folder: Path) -> str | None:
