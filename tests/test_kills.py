@@ -14,6 +14,7 @@ stops there (at most one, the last)."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import subprocess
@@ -148,6 +149,30 @@ def test_the_next_run_removes_only_what_killed_commands_left(tmp_path):
         sweep(out, ".tmp")
         assert lock.name == ".out.lock" and lock.is_file()
         assert [p for p in dead if p.exists()] == [] and [p for p in kept if not p.exists()] == []
+
+
+def test_a_kill_between_the_two_renames_of_overwrite_loses_nothing(tmp_path):
+    """`--overwrite` moves the old OUT aside (`.OUT.old-PID`), renames the new one in, then removes
+    the old one. Killed between the two renames, OUT is missing and its old copy aside: the next
+    command writing OUT puts it back first; killed after them, the old copy is removed. A live
+    command's copy is left alone."""
+    from rewardmap.datasets.output import recover_replaced, staged
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    dead = int(gone.stdout)  # a process that has ended
+    out = tmp_path / "out"
+    aside = tmp_path / f".out.old-{dead}"
+    aside.mkdir()
+    (aside / "questions.jsonl").write_text("old\n")
+    live = tmp_path / f".out.old-{os.getppid()}"  # a process still running
+    live.mkdir()
+    recover_replaced(out)
+    assert (out / "questions.jsonl").read_text() == "old\n" and not aside.exists() and live.is_dir()
+    aside.mkdir()  # killed after the new OUT was in
+    with staged(out, overwrite=True) as folder:
+        (folder / "questions.jsonl").write_text("new\n")
+    assert (out / "questions.jsonl").read_text() == "new\n" and not aside.exists() and live.is_dir()
 
 
 def same_tree(a: Path, b: Path) -> bool:

@@ -44,6 +44,7 @@ def staged(out: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
     check_out(out, overwrite)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
+        recover_replaced(out)
         sweep(out, ".partial")
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     except OSError as e:  # named as asked, not by the staging folder's name
@@ -110,6 +111,32 @@ def sweep(out: Path, suffix: str) -> None:
                 left.unlink(missing_ok=True)
         finally:
             os.close(fd)
+
+
+def recover_replaced(out: Path) -> None:
+    """Finish what a command killed inside `move_into_place` left (`.OUT.old-PID`, PID dead): OUT
+    back from it when the kill came between the two renames (OUT was missing, nothing is lost),
+    else the old copy removed (the kill came after the new OUT was in)."""
+    for old in out.parent.glob(f".{glob.escape(out.name)}.old-*"):
+        pid = old.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        if not (out.exists() or out.is_symlink()):
+            os.replace(old, out)
+        elif old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
 
 
 def move_into_place(staging: Path, out: Path) -> None:
