@@ -262,3 +262,54 @@ def test_same_order_in_another_process():
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
         assert out.stdout.strip() == here
+
+
+def test_the_plan_as_json_and_as_text_in_full():
+    """curriculum.json and the log lines, every field: the hand-computed plan above, and a second one
+    (easy to hard, two steps a chunk, a type left out) whose summary was checked by hand: 5 records
+    + 1 filled = 3 chunks of 2; TorF1 rows 0-2 fill chunks 1-2 (steps 1-4), planning rows 3-5
+    chunks 2-3 (steps 3-6), so steps 3 and 4 mix the two."""
+    recs = records(["TorF1"] * 3 + ["Counting1"] * 4 + ["planning"] * 3)
+    plan = plan_curriculum(recs, Curriculum(["TorF1", "Counting1", "planning"]), prompts_per_chunk=4)
+    assert plan.as_dict() == {
+        "curriculum": {"preset": None, "stages": [["TorF1"], ["Counting1"], ["planning"]], "seed": 0,
+                       "easy_to_hard": False},
+        "prompts_per_chunk": 4, "steps_per_chunk": "1", "chunks": 3, "total_steps": 3, "filled": 2, "left_out": {},
+        "mixed_steps": [1, 2],
+        "stages": [{"name": "TorF1", "types": ["TorF1"], "count": 3, "start": 0, "stop": 3, "first_step": 1,
+                    "last_step": 1},
+                   {"name": "Counting1", "types": ["Counting1"], "count": 4, "start": 3, "stop": 7, "first_step": 1,
+                    "last_step": 2},
+                   {"name": "planning", "types": ["planning"], "count": 3, "start": 7, "stop": 12, "first_step": 2,
+                    "last_step": 3}],
+        "ids": [r["id"] for r in plan.records]}
+    easy = [{**r, "difficulty_city": "easy"} for r in records(["TorF1"] * 3 + ["planning"] * 2 + ["Counting1"])]
+    second = plan_curriculum(easy, Curriculum(["TorF1", "planning"], seed=3, easy_to_hard=True), prompts_per_chunk=2,
+                             steps_per_chunk=2, leave_out_unstaged=True)
+    assert second.summary().splitlines() == [
+        "curriculum custom, seed 3, easy to hard: 5 records + 1 filled = 3 chunks of 2 prompts, 2 steps per chunk "
+        "= 6 steps",
+        "stage     records  rows  steps",
+        "TorF1           3  0-2   1-4",
+        "planning        2  3-5   3-6",
+        "mixed steps: 3, 4; filled: 1 row (start of the last stage again); left out: Counting1 1"]
+    assert second.rows() == [{"stage": "TorF1", "records": 3, "rows": "0-2", "steps": "1-4"},
+                             {"stage": "planning", "records": 2, "rows": "3-5", "steps": "3-6"}]
+
+
+def test_difficulty_key_defaults_and_errors():
+    """A missing question difficulty is the map's; missing transfers are none; a wrong value names its field."""
+    assert difficulty_key({"id": "a", "difficulty_city": "hard"}) == (2, 2, 0)
+    assert difficulty_key({"id": "a", "difficulty_city": "easy", "difficulty_question": "middle"}) == (0, 1, 0)
+    assert difficulty_key({"id": "a", "difficulty_city": "easy", "question_transfer_count": 3}) == (0, 0, 3)
+    for record, message in (
+            ({"id": "q", "difficulty_city": "easy", "difficulty_question": "medium"},
+             "record 'q': field 'difficulty_question' is 'medium', expected one of easy, middle, hard"),
+            ({"id": "q", "difficulty_city": None}, "record 'q': field 'difficulty_city' is None"),
+            ({"id": "q", "difficulty_city": "easy", "question_transfer_count": -1},
+             "record 'q': field 'question_transfer_count' is -1, expected a count"),
+            ({"id": "q", "difficulty_city": "easy", "question_transfer_count": True},
+             "record 'q': field 'question_transfer_count' is True, expected a count")):
+        with pytest.raises(InputError) as info:
+            difficulty_key(record)
+        assert str(info.value).startswith(message), str(info.value)
