@@ -102,6 +102,12 @@ def hub(tmp_path, monkeypatch) -> dict[str, Path]:
     repos = {"FSCCS/ReasonMap-Train": {"data/train.parquet": TRAIN_ROWS},
              "FSCCS/ReasonMap-Plus": {"data/train.parquet": [row("tinyville"), row("tinyville", "TorF1", answer=0)],
                                       "data/test.parquet": [row("otherton"), row("otherton", "Counting2")]}}
+    return local_hub(repos, tmp_path, monkeypatch)
+
+
+def local_hub(repos: dict[str, dict[str, list[dict]]], tmp_path: Path, monkeypatch) -> dict[str, Path]:
+    """REPOS ({repo id: {file: rows}}) written as parquet under TMP_PATH/hub; `snapshot_download`
+    copies the files a call asks for into a fresh snapshot, `list_repo_files` lists them."""
     folders = {}
     for repo, files in repos.items():
         folder = folders[repo] = tmp_path / "hub" / repo
@@ -122,6 +128,8 @@ def hub(tmp_path, monkeypatch) -> dict[str, Path]:
         return str(snapshot)
 
     monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    monkeypatch.setattr(huggingface_hub, "list_repo_files", lambda repo, **kwargs: sorted(
+        p.relative_to(folders[repo]).as_posix() for p in folders[repo].rglob("*") if p.is_file()))
     return folders
 
 

@@ -14,14 +14,14 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tomllib
+from importlib.metadata import metadata
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from commands import ENV, ROOT, rewardmap, sets
-from test_download import git_repository, write_parquet
+from test_download import git_repository, local_hub
 
 GUIDE = ROOT / "docs" / "reproduce.md"
 SETUP = ("python -m venv", "source ", "pip install")
@@ -43,11 +43,6 @@ def guide_commands() -> list[str]:
 
 def published(tmp_path: Path, monkeypatch) -> None:
     """The Hub datasets and the two GitHub repositories, as local copies of synthetic cities."""
-    import fnmatch
-    import tempfile
-
-    import huggingface_hub
-
     from rewardmap.datasets import download
     from rewardmap.datasets.download import Published
     from rewardmap.datasets.records import load_records
@@ -83,25 +78,7 @@ def published(tmp_path: Path, monkeypatch) -> None:
            "FSCCS/ReasonMap": {"data/reasonmap-1008-train.parquet": [route_row(r) for r in of(cities[0], ("planning",))],
                                "data/reasonmap-1008-validation.parquet": [route_row(r) for r in
                                                                           of(cities[2], ("planning",))]}}
-    folders = {}
-    for repo, files in hub.items():
-        folder = folders[repo] = tmp_path / "hub" / repo
-        for name, rows in files.items():
-            (folder / name).parent.mkdir(parents=True, exist_ok=True)
-            write_parquet(rows, folder / name)
-
-    def snapshot_download(repo_id, repo_type, allow_patterns=None, **kwargs):
-        snapshot = Path(tempfile.mkdtemp(dir=tmp_path))
-        for path in sorted(p for p in folders[repo_id].rglob("*") if p.is_file()):
-            name = path.relative_to(folders[repo_id]).as_posix()
-            if allow_patterns is None or any(fnmatch.fnmatch(name, pattern) for pattern in allow_patterns):
-                (snapshot / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy(path, snapshot / name)
-        return str(snapshot)
-
-    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
-    monkeypatch.setattr(huggingface_hub, "list_repo_files", lambda repo, **kwargs: sorted(
-        p.relative_to(folders[repo]).as_posix() for p in folders[repo].rglob("*") if p.is_file()))
+    local_hub(hub, tmp_path, monkeypatch)
     repos = {"maps": tmp_path / "github/RewardMap", "stations": tmp_path / "github/ReasonMap"}
     sha = {"maps": git_repository(repos["maps"], maps), "stations": git_repository(repos["stations"], stations)}
     monkeypatch.setattr(download, "PUBLISHED", {
@@ -118,7 +95,7 @@ def test_every_command_of_the_guide_runs(tmp_path, monkeypatch):
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    extras = metadata("rewardmap").get_all("Provides-Extra")
     commands = guide_commands()
     assert len(commands) >= 15, commands
     trained = []
