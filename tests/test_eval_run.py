@@ -79,12 +79,17 @@ def test_resume_makes_no_new_generations(data, model, tmp_path):
     backend.calls = 0
     run_eval(data, "reasonmap", tmp_path / "routes", backend, limit=3)
     assert backend.calls == 3
-    # one record dropped from the store: only it is asked again
+    # one record dropped from the store: only it is asked again; what a killed run's writes left goes
     lines = (out / "predictions.jsonl").read_text().splitlines()
+    left = [out / ".metrics.json.k1ll3d00.tmp", out / "eval_plots" / ".accuracy.png.k1ll3d00.tmp"]
+    for path in left:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("half")
     (out / "predictions.jsonl").write_text("\n".join(lines[:-1]) + "\n")
     backend.calls = 0
     third = run_eval(data, "reasonmap-plus", out, backend, limit=7)
     assert backend.calls == 1 and third.run.ok == 1 and third.run.skipped == 6
+    assert not any(path.exists() for path in left)
 
 
 def test_generation_failures_are_recorded_scored_wrong_and_retried(data, model, tmp_path):

@@ -218,6 +218,9 @@ def run_eval(data: str | os.PathLike, benchmark: str, out: str | os.PathLike, ba
     requests = requests_for(benchmark)
     with PredictionStore(out / PREDICTIONS) as store:
         check_run_folder(out, settings)  # under the store's lock: nobody writes between check and write
+        for left in out.rglob(".*.tmp"):  # what a killed run's atomic writes left (`fileio.atomic_path`)
+            if left.is_file():
+                left.unlink()
         if settings is not None:  # the same run, or none answered yet
             write_bytes_atomic(out / SETTINGS, (json.dumps(settings, indent=2) + "\n").encode("utf-8"))
         summary = backend.run(records, requests, store, on_progress)
