@@ -151,6 +151,28 @@ def test_the_next_run_removes_only_what_killed_commands_left(tmp_path):
         assert [p for p in dead if p.exists()] == [] and [p for p in kept if not p.exists()] == []
 
 
+def test_killed_eval_keeps_its_answers_and_the_same_command_ends_as_one_run(data, model, tmp_path):
+    """SIGKILL while answering (a few answers stored) and again while scoring (the answers all in):
+    the same command asks only the rest and ends with the answers and scores of one uninterrupted run."""
+    def command(out):
+        return ("eval", "--data", data, "--benchmark", "reasonmap-plus", "--model", model, "--out", out,
+                "--limit", 12, "--batch-size", 2, "--max-new-tokens", 4)
+
+    rewardmap(*command(tmp_path / "whole"))
+    out = tmp_path / "killed"
+    answered = out / "predictions.jsonl"
+    interrupt(start(*command(out)), lambda: answered.is_file() and answered.read_text().count("\n") >= 4)
+    interrupt(start(*command(out)), lambda: (out / "responses.jsonl").exists() or (out / "metrics.json").exists())
+    rewardmap(*command(out))
+
+    def answers(folder):
+        return sorted((r["id"], r["response_raw"]) for r in map(json.loads, (folder / "predictions.jsonl").open()))
+    assert answers(out) == answers(tmp_path / "whole") and len(answers(out)) == 12  # each record once
+    scores = [json.loads((folder / "metrics.json").read_text())["overall"] for folder in (out, tmp_path / "whole")]
+    assert scores[0] == scores[1]
+    assert [p.name for p in out.rglob(".*.tmp")] == []
+
+
 def test_a_kill_between_the_two_renames_of_overwrite_loses_nothing(tmp_path):
     """`--overwrite` moves the old OUT aside (`.OUT.old-PID`), renames the new one in, then removes
     the old one. Killed between the two renames, OUT is missing and its old copy aside: the next
