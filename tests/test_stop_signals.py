@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from commands import ENV, ROOT, rewardmap, sets
 from test_bad_input import one_line_error
 from test_one_writer import SYNTH, files
@@ -120,3 +122,17 @@ def test_data_commands_stop_and_leave_no_folder(data, tmp_path):
     line = stop_when((tmp_path / ".old.lock").is_file, export, signal.SIGTERM, tmp_path)
     assert line.startswith("interrupted by SIGTERM") and files(old) == before  # the folder it would replace
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old", "stopped.err"]
+
+
+def test_only_the_main_process_of_a_launch_says_it_was_interrupted(monkeypatch, capsys):
+    """Under `accelerate launch` Ctrl-C reaches every process: the line is printed once (RANK 0)."""
+    import typer
+
+    from rewardmap.cli import _interrupted
+
+    for rank, said in (("1", False), ("0", True)):
+        monkeypatch.setenv("RANK", rank)
+        with pytest.raises(typer.Exit) as stopped, _interrupted("run the same command again"):
+            raise KeyboardInterrupt
+        assert stopped.value.exit_code == 130
+        assert ("interrupted: run the same command again" in capsys.readouterr().err) is said

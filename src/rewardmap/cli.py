@@ -117,9 +117,10 @@ def _interrupted(how_to_go_on):
     try:
         yield
     except KeyboardInterrupt as e:
-        told = how_to_go_on() if callable(how_to_go_on) else how_to_go_on
-        by = " by SIGTERM" if isinstance(e, Terminated) else ""
-        err.print(f"interrupted{by}: {told}", highlight=False, soft_wrap=True, markup=False)
+        if os.environ.get("RANK", "0") == "0":  # under `accelerate launch` every process stops: one says so
+            told = how_to_go_on() if callable(how_to_go_on) else how_to_go_on
+            by = " by SIGTERM" if isinstance(e, Terminated) else ""
+            err.print(f"interrupted{by}: {told}", highlight=False, soft_wrap=True, markup=False)
         raise typer.Exit(exit_status(e)) from None
 
 
