@@ -10,13 +10,9 @@ and only then renamed into place.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
-from ..diskfull import writing
 from ..errors import InputError
-from ..fileio import follow_umask
 
 TOLERANCE = 1e-4  # float32 round trip and LoRA merge rounding stay far below this
 
@@ -25,7 +21,7 @@ def merge_model(source: str | Path, out: str | Path) -> float:
     """Write the merged model to OUT; returns the largest logit difference of the reload."""
     import torch
 
-    from .policy import load_pretrained
+    from .policy import load_pretrained, saved_whole
 
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -49,13 +45,7 @@ def merge_model(source: str | Path, out: str | Path) -> float:
     with torch.no_grad():
         expected = trained(**_probe(processor)).logits
     merged = trained.merge_and_unload() if adapter.is_file() else trained
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        with writing(out):  # safetensors names no file when the disk is full
-            merged.save_pretrained(tmp)
-            processor.save_pretrained(tmp)
-        follow_umask(tmp)
+    with saved_whole(merged, processor, out) as tmp:  # renamed into place only once the check passes
         reloaded, reprocessor = load_pretrained(tmp)
         reloaded.eval()
         with torch.no_grad():
@@ -63,13 +53,6 @@ def merge_model(source: str | Path, out: str | Path) -> float:
         diff = (got - expected).abs().max().item()
         if not diff <= TOLERANCE:
             raise InputError(f"{folder}: the merged model's logits differ from the trained one's by {diff:.3g}")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.exists():
-            out.rmdir()
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return diff
 
 

@@ -7,6 +7,8 @@ depends on being rebuilt identically.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .recipe import Recipe
@@ -50,14 +52,23 @@ def save_policy(model, processor, folder: Path) -> None:
     """Model, processor (tokenizer, chat template) and generation config, written to a
     temporary folder and renamed: a folder with a config.json is always complete (one without
     it, from a save that was cut short, is replaced)."""
+    if (folder / "config.json").is_file():
+        return
+    with saved_whole(model, processor, folder):
+        pass
+
+
+@contextmanager
+def saved_whole(model, processor, folder: Path) -> Iterator[Path]:
+    """Save MODEL and PROCESSOR to a temporary folder beside FOLDER, yield it (to check what was
+    written), then rename it onto FOLDER, replacing what is there; if the block or the save
+    fails, the temporary folder goes and FOLDER is as it was."""
     import os
     import shutil
 
     from ..diskfull import writing
     from ..fileio import follow_umask
 
-    if (folder / "config.json").is_file():
-        return
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
@@ -65,6 +76,8 @@ def save_policy(model, processor, folder: Path) -> None:
             model.save_pretrained(tmp)
             processor.save_pretrained(tmp)
         follow_umask(tmp)
+        yield tmp
+        folder.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(tmp, folder)
     except BaseException:
