@@ -92,6 +92,14 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             raise
 
 
+def remove_atomic_leftovers(folder: str | os.PathLike) -> None:
+    """Remove the temporary files `atomic_path` calls left under FOLDER when their process was
+    killed. Only for a folder its caller alone writes (it holds the folder's lock)."""
+    for left in Path(folder).rglob(".*.tmp"):
+        if left.is_file():
+            left.unlink()
+
+
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)

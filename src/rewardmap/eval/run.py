@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import InputError, check_choice
-from ..fileio import write_bytes_atomic
+from ..fileio import remove_atomic_leftovers, write_bytes_atomic
 from ..questions.kinds import PLUS_TYPES, ROUTE_TYPE
 from .api import ChatClient, RunSummary, run_requests, user_turn
 from .cut import KEPT_CHARS, cut_middle
@@ -218,9 +218,7 @@ def run_eval(data: str | os.PathLike, benchmark: str, out: str | os.PathLike, ba
     requests = requests_for(benchmark)
     with PredictionStore(out / PREDICTIONS) as store:
         check_run_folder(out, settings)  # under the store's lock: nobody writes between check and write
-        for left in out.rglob(".*.tmp"):  # what a killed run's atomic writes left (`fileio.atomic_path`)
-            if left.is_file():
-                left.unlink()
+        remove_atomic_leftovers(out)  # what a killed run left; the store's lock keeps live writers out
         if settings is not None:  # the same run, or none answered yet
             write_bytes_atomic(out / SETTINGS, (json.dumps(settings, indent=2) + "\n").encode("utf-8"))
         summary = backend.run(records, requests, store, on_progress)

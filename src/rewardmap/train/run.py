@@ -28,7 +28,7 @@ from rich.console import Console
 
 from ..diskfull import writing
 from ..errors import InputError
-from ..fileio import write_text_atomic
+from ..fileio import remove_atomic_leftovers, write_text_atomic
 from ..questions.kinds import ROUTE_TYPE
 from ..writer_lock import INSIDE, one_writer
 from .recipe import Recipe, grpo_config_kwargs, load_recipe, runs_on_cpu, sft_config_kwargs
@@ -165,9 +165,7 @@ def _open_run(recipe: Recipe, run: Path, resume: bool) -> None:
     elif resume and run.exists() and any(not any(p.match(made) for made in BEFORE_RECIPE) for p in run.iterdir()):
         raise InputError(f"{run}: nothing to resume (no recipe.yaml)")
     run.mkdir(parents=True, exist_ok=True)
-    for left in run.rglob(".*.tmp"):  # what a killed run's atomic writes left (`fileio.atomic_path`)
-        if left.is_file():
-            left.unlink()
+    remove_atomic_leftovers(run)  # what a killed run left
 
 
 # What a run writes before its recipe.yaml: a run stopped then is started again by --resume.
