@@ -71,9 +71,15 @@ def github(tmp_path, monkeypatch) -> dict[str, Path]:
     maps = {f"maps/{country}/{city}.png": png(i) for i, (country, city) in enumerate(CITIES)}
     stations = {f"stations/{country}/{city}.json": json.dumps(obj, indent=4).encode()
                 for (country, city), obj in CITIES.items()}
+    return local_github(maps | {"README.md": b"RewardMap\n", "utils/a.py": b"x = 1\n"},
+                        stations | {"README.md": b"ReasonMap\n"}, tmp_path, monkeypatch)
+
+
+def local_github(maps: dict[str, bytes], stations: dict[str, bytes], tmp_path: Path, monkeypatch) -> dict[str, Path]:
+    """fscdc/RewardMap holding MAPS and fscdc/ReasonMap holding STATIONS ({path: bytes}), as git
+    repositories under TMP_PATH/github that `download.PUBLISHED` points at over file://."""
     repos = {"maps": tmp_path / "github/RewardMap", "stations": tmp_path / "github/ReasonMap"}
-    sha = {"maps": git_repository(repos["maps"], maps | {"README.md": b"RewardMap\n", "utils/a.py": b"x = 1\n"}),
-           "stations": git_repository(repos["stations"], stations | {"README.md": b"ReasonMap\n"})}
+    sha = {"maps": git_repository(repos["maps"], maps), "stations": git_repository(repos["stations"], stations)}
     monkeypatch.setattr(download, "PUBLISHED", {
         folder: Published(f"fscdc/{repos[folder].name}", sha[folder], f"file://{repos[folder]}") for folder in repos})
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))  # where the CLI keeps fetched files

@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from commands import ENV, ROOT, rewardmap, sets
-from test_download import git_repository, local_hub
+from test_download import local_github, local_hub
 
 GUIDE = ROOT / "docs" / "reproduce.md"
 SETUP = ("python -m venv", "source ", "pip install")
@@ -43,8 +43,6 @@ def guide_commands() -> list[str]:
 
 def published(tmp_path: Path, monkeypatch) -> None:
     """The Hub datasets and the two GitHub repositories, as local copies of synthetic cities."""
-    from rewardmap.datasets import download
-    from rewardmap.datasets.download import Published
     from rewardmap.datasets.records import load_records
 
     source = tmp_path / "source"
@@ -79,11 +77,7 @@ def published(tmp_path: Path, monkeypatch) -> None:
                                "data/reasonmap-1008-validation.parquet": [route_row(r) for r in
                                                                           of(cities[2], ("planning",))]}}
     local_hub(hub, tmp_path, monkeypatch)
-    repos = {"maps": tmp_path / "github/RewardMap", "stations": tmp_path / "github/ReasonMap"}
-    sha = {"maps": git_repository(repos["maps"], maps), "stations": git_repository(repos["stations"], stations)}
-    monkeypatch.setattr(download, "PUBLISHED", {
-        folder: Published(f"fscdc/{repos[folder].name}", sha[folder], f"file://{repos[folder]}") for folder in repos})
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    local_github(maps, stations, tmp_path, monkeypatch)
 
 
 def test_every_command_of_the_guide_runs(tmp_path, monkeypatch):
