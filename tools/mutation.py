@@ -3,13 +3,20 @@ run against that package's own tests, so the whole job fits in about an hour on 
 
     python tools/mutation.py                 # every package below
     python tools/mutation.py curriculum      # one of them
+    python tools/mutation.py curriculum --survivors   # only the last run's survivors, again
     make mutation
+
+MUTATION_JOBS sets how many mutants run at once (mutmut's --max-children; default one per core).
 
 Each package runs in a scratch copy of the repository (mutmut writes a `mutants/` folder and
 reads its settings from pyproject.toml); the score per package goes to mutation/<package>.json
-and a table is printed: killed / (killed + survived), timeouts counted as killed (a mutant
-that makes the code loop is caught). A surviving mutant is either killed by a new test or
-listed, with the reason it cannot change behaviour, in mutation/equivalent.txt.
+and a table is printed: killed / (killed + survived - equivalent), timeouts counted as killed
+(a mutant that makes the code loop is caught). A surviving mutant is either killed by a new
+test or listed, with the reason it cannot change behaviour, in mutation/equivalent/<package>.txt
+(one `<mutant name>  <reason>` a line; `#` starts a comment). `--survivors` re-runs only the
+mutants that survived last time (after new tests, in minutes instead of the whole package); the
+names stay valid while the mutated code is unchanged, and a listed name that no longer survives
+is reported as stale.
 """
 
 from __future__ import annotations
@@ -40,8 +47,23 @@ PACKAGES = {
 }
 
 
-def run(package: str) -> dict:
+def equivalent(package: str) -> dict[str, str]:
+    """The package's surviving mutants that cannot change behaviour, with the reason for each."""
+    path = ROOT / "mutation" / "equivalent" / f"{package}.txt"
+    listed = {}
+    for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, reason = line.strip().partition(" ")
+            listed[name] = reason.strip()
+    return listed
+
+
+def run(package: str, only_survivors: bool = False) -> dict:
     sources, tests = PACKAGES[package]
+    out = ROOT / "mutation" / f"{package}.json"
+    previous = json.loads(out.read_text(encoding="utf-8")) if only_survivors and out.exists() else None
+    if only_survivors and previous is None:
+        sys.exit(f"{package}: no earlier run in {out.relative_to(ROOT)}; run it whole first")
     with tempfile.TemporaryDirectory(prefix=f"mutation-{package}-") as tmp:
         work = Path(tmp) / "repo"
         shutil.copytree(ROOT, work, ignore=shutil.ignore_patterns(".git", ".venv*", "runs", "mutants", "demo",
@@ -55,36 +77,53 @@ def run(package: str) -> dict:
             f.write(config)
         # the mutated copy must be what the tests import, not the editable install
         env = {**os.environ, "PYTHONPATH": "src", "OMP_NUM_THREADS": "1"}
-        subprocess.run([sys.executable, "-m", "mutmut", "run"], cwd=work, env=env, check=False,
+        jobs = ["--max-children", os.environ["MUTATION_JOBS"]] if os.environ.get("MUTATION_JOBS") else []
+        names = sorted(previous["survived"]) if previous else []
+        subprocess.run([sys.executable, "-m", "mutmut", "run", *jobs, *names], cwd=work, env=env, check=False,
                        stdout=subprocess.DEVNULL)
         listing = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=work, env=env,
                                  capture_output=True, text=True).stdout
         results = dict(line.strip().rsplit(": ", 1) for line in listing.splitlines() if ": " in line)
+        if previous:  # the others keep last run's outcome
+            results = {name: results.get(name, "survived") for name in previous["survived"]}
         diffs = {name: subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=work, env=env,
                                       capture_output=True, text=True).stdout
                  for name, status in results.items() if status == "survived"}  # what each survivor changed
     counts = Counter(results.values())
+    if previous:
+        newly_killed = len(previous["survived"]) - counts["survived"]
+        counts = Counter(previous["counts"])
+        counts["survived"] -= newly_killed
+        counts["killed"] += newly_killed
+    listed = equivalent(package)
+    counts["equivalent"] = sum(1 for name in diffs if name in listed)
+    stale = sorted(set(listed) - set(diffs))
     killed = counts["killed"] + counts["timeout"]
-    tried = killed + counts["survived"]
+    tried = killed + counts["survived"] - counts["equivalent"]
     summary = {"package": package, "counts": dict(counts), "score": killed / tried if tried else None,
+               "stale_equivalent": stale, "equivalent": sorted(set(listed) & set(diffs)),
                "survived": {name: diffs[name] for name in sorted(diffs)}}
-    out = ROOT / "mutation" / f"{package}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     return summary
 
 
-def main(names: list[str]) -> None:
+def main(args: list[str]) -> None:
+    only_survivors = "--survivors" in args
+    names = [a for a in args if a != "--survivors"]
     unknown = [n for n in names if n not in PACKAGES]
     if unknown:
         sys.exit(f"unknown package {unknown[0]!r}; choose from {', '.join(PACKAGES)}")
-    print(f"{'package':<16}{'mutants':>9}{'killed':>8}{'survived':>10}{'score':>8}")
+    print(f"{'package':<16}{'mutants':>9}{'killed':>8}{'survived':>10}{'equivalent':>12}{'score':>8}")
     for name in names or PACKAGES:
-        s = run(name)
+        s = run(name, only_survivors)
         c = s["counts"]
         score = f"{100 * s['score']:.1f}%" if s["score"] is not None else "-"
-        print(f"{name:<16}{sum(c.values()):>9}{c.get('killed', 0) + c.get('timeout', 0):>8}"
-              f"{c.get('survived', 0):>10}{score:>8}", flush=True)
+        mutants = sum(v for k, v in c.items() if k != "equivalent")
+        print(f"{name:<16}{mutants:>9}{c.get('killed', 0) + c.get('timeout', 0):>8}"
+              f"{c.get('survived', 0):>10}{c.get('equivalent', 0):>12}{score:>8}", flush=True)
+        for stale in s["stale_equivalent"]:
+            print(f"  stale: {stale} is listed as equivalent but did not survive (or no longer exists)")
 
 
 if __name__ == "__main__":
