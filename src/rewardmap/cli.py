@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from . import __version__
 from .errors import InputError, check_choice
+from .extras import require
 from .fileio import refusal
 from .interrupts import Terminated, exit_status, sigterm_interrupts
 from .questions.kinds import QUESTION_TYPES
@@ -58,11 +59,17 @@ def _errors(out: Path | str = "standard output", then: str = AGAIN):
     try:
         yield
     except InputError as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except typer.Exit:  # an inner handler's verdict (`_interrupted`): not an error of the output
         raise
     except Exception as e:  # the output: refused by the system (2), or a full disk or quota (1)
+        from .extras import missing_extra
+
+        needs = missing_extra(e, "this command")  # an optional dependency imported deep inside
+        if needs is not None:
+            err.print(f"[red]error:[/red] {escape(str(needs))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
         refused = refusal(e) if isinstance(e, OSError) else None
         if refused is not None:
             err.print(f"[red]error:[/red] {escape(str(refused))}", highlight=False, soft_wrap=True)
@@ -447,9 +454,10 @@ def train(
     intervals) and on the benchmark folders of eval.datasets (as `rewardmap eval` does, into
     benchmarks/). Writes recipe.yaml, checkpoints, metrics.jsonl, TensorBoard logs, eval_*.json,
     benchmarks/ and report.md with plots into the run folder."""
-    from .train.recipe import load_recipe
-
     with _errors():
+        require("train", "rewardmap train")
+        from .train.recipe import load_recipe
+
         overrides = list(set_ or [])
         if out_dir is not None:
             overrides.append(f"output.dir={out_dir}")
@@ -480,9 +488,10 @@ def merge(
 ):
     """Write a complete Hugging Face model folder: weights (LoRA merged), processor, chat template
     and generation config; checks that it reloads and gives the trained model's logits."""
-    from .train.merge import merge_model
-
     with _errors(out_dir), one_writer(out_dir):
+        require("train", "rewardmap merge")
+        from .train.merge import merge_model
+
         diff = merge_model(source, out_dir)
     err.print(f"wrote {out_dir}: reloads with the trained model's logits (max difference {diff:.2e})")
 
@@ -532,6 +541,7 @@ def evaluate(
             raise InputError(f"--model {model}: no such folder")
         if api is None:
             check_choice("--backend", backend, ("transformers", "vllm"))
+            require("vllm" if backend == "vllm" else "train", f"rewardmap eval --backend {backend}")
         if timeout <= 0 or retries < 0:
             raise InputError(f"--timeout must be positive and --retries at least 0, got {timeout} and {retries}")
         settings = run_settings(benchmark, data, max_new_tokens=max_new_tokens, backend="api", model=api_model) \
