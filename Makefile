@@ -33,8 +33,8 @@ tiny-base: $(STAMP)
 	$(PY) -m rewardmap.train.ship runs/tiny-base
 
 # rewardmap's reward loaded and run by verl itself, in an environment of its own (.venv-verl:
-# verl 0.9.1 and its dependencies; rewardmap's code without its dependencies), configured as the
-# README says: integrations/verl_reward.py scores a drawn dataset's reference answers through it.
+# verl 0.9.1 and its dependencies; rewardmap's code without its dependencies), configured as
+# docs/data.md says: integrations/verl_reward.py scores a drawn dataset's reference answers through it.
 VERL ?= verl==0.9.1
 check-verl: $(STAMP)
 	test -x .venv-verl/bin/python || $(PYTHON) -m venv .venv-verl
