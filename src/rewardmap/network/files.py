@@ -57,7 +57,8 @@ class StationFiles:
         if isinstance(source, str) and source.lstrip().startswith("{"):
             key, read = "object:" + source, lambda: self._from_text(source)
         elif isinstance(source, Mapping):
-            text = json.dumps(source, sort_keys=True, ensure_ascii=False, default=str)
+            # keys in their order: line order is file order, so reordered objects are not the same
+            text = json.dumps(source, ensure_ascii=False, default=str)
             key, read = "object:" + text, lambda: self._from_object(source)
         elif isinstance(source, (str, Path)) and str(source):
             given = str(source)
