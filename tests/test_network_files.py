@@ -1,6 +1,7 @@
 """StationFiles: every way a record names its station data, each read once, failures kept."""
 
 import json
+from types import MappingProxyType
 
 import pytest
 
@@ -141,3 +142,18 @@ def test_station_objects_kept_are_bounded_and_paths_stay(dataset, reads, as_text
     for source in sources:
         files.load(source)
     assert files.load("stations/toyland/toyburg.json") is path and len(reads) == 1
+
+
+def test_objects_with_the_same_json_text_are_told_apart():
+    # a tuple writes as a list: refusing it must not refuse the list loaded next (it used to),
+    # nor may the list loaded first stand in for the tuple
+    files = StationFiles(None)
+    for first, second in ((("A", "B"), ["A", "B"]), (["A", "B"], ("A", "B")), ({"A"}, "{'A'}")):
+        for stations in (first, second):
+            if type(stations) is list:
+                assert files.load({"L": stations}).lines["L"].stations == ("A", "B")
+            else:
+                kind = {tuple: "tuple", set: "set", str: "a string"}[type(stations)]
+                with pytest.raises(InputError, match=f"expected a list of station names, got {kind}$"):
+                    files.load({"L": stations})
+    assert files.load(MappingProxyType({"L": ["A", "B"]})).line_names == ["L"]  # a Mapping, not a dict
