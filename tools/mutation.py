@@ -37,7 +37,7 @@ PACKAGES = {
                                              "tests/test_rewards_hacking.py", "tests/test_scoring_memo.py",
                                              "tests/test_reference_answers.py", "tests/test_vlmevalkit.py"]),
     "metrics": (["src/rewardmap/metrics/"], ["tests/test_metrics.py", "tests/test_metrics_plus.py",
-                                             "tests/test_intervals.py"]),
+                                             "tests/test_intervals.py", "tests/test_metrics_rules.py"]),
     "network": (["src/rewardmap/network/"], ["tests/test_network.py", "tests/test_network_files.py"]),
     "curriculum": (["src/rewardmap/curriculum/"], ["tests/test_curriculum.py"]),
     "datasets-check": (["src/rewardmap/datasets/check.py", "src/rewardmap/datasets/schema.py"],
