@@ -17,6 +17,7 @@ from .extras import require
 from .fileio import refusal
 from .interrupts import Terminated, exit_status, sigterm_interrupts
 from .questions.kinds import QUESTION_TYPES
+from .run_files import MAPS_CHECKED, PREDICTIONS, RECIPE
 from .writer_lock import one_writer
 
 # Markdown: help text reflows (docstrings wrap lines mid-sentence) and `code` shows as code.
@@ -476,7 +477,7 @@ def train(
 def _how_to_resume(run: Path) -> str:
     from .train.run import resume_point
 
-    if not (run / "recipe.yaml").is_file():
+    if not (run / RECIPE).is_file():
         return f"stopped before the run in {run} began; run the same command again, without --resume"
     return f"add --resume to the same command to go on with the run in {run} ({resume_point(run)})"
 
@@ -525,8 +526,7 @@ def evaluate(
     """Answer a benchmark's questions with a model (local, vLLM or an API), greedily, then score
     them: RUN/metrics.json holds plain and weighted metrics per type, difficulty and city. A
     re-run resumes: finished records are not asked again, failed ones are."""
-    from .eval.run import (MAPS_CHECKED, APIBackend, check_run_folder, load_benchmark, local_settings, run_eval,
-                           run_settings)
+    from .eval.run import APIBackend, check_run_folder, load_benchmark, local_settings, run_eval, run_settings
 
     from .metrics.summary import BENCHMARKS, check_variant
 
@@ -569,7 +569,7 @@ def evaluate(
             hf_logging.disable_progress_bar()  # our progress bar only
             runner = LocalBackend.from_path(model, min_pixels=min_pixels, max_pixels=max_pixels, dtype=dtype,
                                             batch_size=batch_size, max_new_tokens=max_new_tokens)
-        with _interrupted(f"the answers so far are in {out_dir / 'predictions.jsonl'}; run the same command "
+        with _interrupted(f"the answers so far are in {out_dir / PREDICTIONS}; run the same command "
                           "again to go on"), _progress("questions", len(records)) as advance:
             result = run_eval(data, benchmark, out_dir, runner, variant=variant, records=records,
                               settings=settings, on_progress=lambda prediction, done, todo: advance())

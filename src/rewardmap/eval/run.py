@@ -1,10 +1,11 @@
 """`rewardmap eval`: answer a benchmark's questions with a model, then score the answers.
 
-A run folder holds `run.json` (what produced the predictions: benchmark, data, model,
-generation settings), `predictions.jsonl` (a `PredictionStore`: one line per finished
-record, written as answers arrive, so a re-run skips what is done), `responses.jsonl` (each
-record with its responses and scores, the input of `evaluate_predictions`), `metrics.json`, and the
-report (`report.html`, self-contained, and `report.md` with `eval_plots/`).
+A run folder holds (each name in `rewardmap.run_files`) `run.json` (what produced the
+predictions: benchmark, data, model, generation settings), `predictions.jsonl` (a
+`PredictionStore`: one line per finished record, written as answers arrive, so a re-run skips
+what is done), `responses.jsonl` (each record with its responses and scores, the input of
+`evaluate_predictions`), `metrics.json`, and the report (`report.html`, self-contained, and
+`report.md` with `eval_plots/`).
 
 A re-run resumes only when `run.json` matches: another model, benchmark, dataset or
 generation setting in the same folder would mix two runs' answers in one score. Settings
@@ -40,17 +41,13 @@ from pathlib import Path
 from ..errors import InputError, check_choice
 from ..fileio import remove_atomic_leftovers, write_bytes_atomic
 from ..questions.kinds import PLUS_TYPES, ROUTE_TYPE
+from ..run_files import METRICS, PREDICTIONS, RECIPE, RESPONSES, SETTINGS
 from .api import ChatClient, RunSummary, run_requests, user_turn
 from .cut import KEPT_CHARS, cut_middle
 from ..metrics.summary import BENCHMARKS, check_variant, evaluate_predictions
 from .store import PredictionStore
 
 BENCHMARK_TYPES = {"reasonmap": (ROUTE_TYPE,), "reasonmap-plus": PLUS_TYPES}
-SETTINGS = "run.json"
-PREDICTIONS = "predictions.jsonl"
-RESPONSES = "responses.jsonl"
-METRICS = "metrics.json"
-MAPS_CHECKED = "maps_checked.json"
 
 Progress = Callable[[dict, int, int], None]
 
@@ -135,7 +132,7 @@ def check_run_folder(out: Path, settings: dict | None) -> None:
     """An InputError unless OUT can hold this run: a new folder, or one holding the same run."""
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder")
-    if (out / "recipe.yaml").exists():  # its report.md would be overwritten
+    if (out / RECIPE).exists():  # its report.md would be overwritten
         raise InputError(f"{out}: is a training run folder; evaluate into a folder of its own, "
                          f"such as --out {out / 'eval'}")
     answered = out / PREDICTIONS

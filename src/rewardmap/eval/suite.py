@@ -24,7 +24,8 @@ from pathlib import Path
 from ..errors import InputError
 from ..metrics.summary import BENCHMARKS
 from ..model.generate import DEFAULT_MAX_NEW_TOKENS
-from .run import BENCHMARK_TYPES, MAPS_CHECKED, EvalResult, load_benchmark, local_settings, run_eval
+from ..run_files import MAPS_CHECKED
+from .run import BENCHMARK_TYPES, EvalResult, load_benchmark, local_settings, run_eval
 
 # (benchmark label "<folder name>/<benchmark>", answered, to answer) after each answered record
 Progress = Callable[[str, int, int], None]
