@@ -77,7 +77,7 @@ class BenchmarkSuite:
         """Answer every benchmark of the folders with MODEL and PROCESSOR (whose weights are saved
         in the folder SAVED, which `run.json` names) into OUT/<folder name>/<benchmark>/, each
         resuming what is stored there; the results in order."""
-        from .local import LocalBackend
+        from .backends.local import LocalBackend
 
         model.eval()
         # one backend for all: a batch size lowered after running out of memory stays lowered
