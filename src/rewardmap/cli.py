@@ -17,6 +17,7 @@ from .extras import require
 from .fileio import refusal
 from .interrupts import Terminated, exit_status, sigterm_interrupts
 from .questions.kinds import QUESTION_TYPES
+from .run_files import MAPS_CHECKED, PREDICTIONS, RECIPE
 from .writer_lock import one_writer
 
 # Markdown: help text reflows (docstrings wrap lines mid-sentence) and `code` shows as code.
@@ -143,12 +144,6 @@ def _progress(label: str, total: int):
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n=1, total=None: bar.update(task, advance=n, total=total)  # total: when known only later
-
-
-def _is_local_path(name: str) -> bool:
-    """Whether NAME can only mean a folder: a Hub id is `name` or `org/name`, never `./x`, `/x`,
-    `~/x` or `a/b/c`."""
-    return name.startswith(("/", ".", "~")) or name.count("/") > 1 or os.sep != "/" and os.sep in name
 
 
 def _types(types: Optional[str]) -> tuple[str, ...]:
@@ -476,7 +471,7 @@ def train(
 def _how_to_resume(run: Path) -> str:
     from .train.run import resume_point
 
-    if not (run / "recipe.yaml").is_file():
+    if not (run / RECIPE).is_file():
         return f"stopped before the run in {run} began; run the same command again, without --resume"
     return f"add --resume to the same command to go on with the run in {run} ({resume_point(run)})"
 
@@ -525,51 +520,22 @@ def evaluate(
     """Answer a benchmark's questions with a model (local, vLLM or an API), greedily, then score
     them: RUN/metrics.json holds plain and weighted metrics per type, difficulty and city. A
     re-run resumes: finished records are not asked again, failed ones are."""
-    from .eval.run import (MAPS_CHECKED, APIBackend, check_run_folder, load_benchmark, local_settings, run_eval,
-                           run_settings)
-
+    from .eval.backends.factory import BackendOptions, create_backend
+    from .eval.run import check_run_folder, load_benchmark, run_eval
     from .metrics.summary import BENCHMARKS, check_variant
 
+    options = BackendOptions(model=model, backend=backend, api=api, api_model=api_model, api_key_env=api_key_env,
+                             concurrency=concurrency, timeout=timeout, retries=retries, max_new_tokens=max_new_tokens,
+                             batch_size=batch_size, min_pixels=min_pixels, max_pixels=max_pixels, dtype=dtype)
     with _errors(out_dir, then=f"{AGAIN}: the answers written so far are kept"), one_writer(out_dir, in_place=True):
         check_choice("--benchmark", benchmark, BENCHMARKS)
         check_variant("--variant", variant, benchmark)
-        if (model is None) == (api is None):
-            raise InputError("give either --model PATH or --api URL --api-model NAME")
-        if api is not None and not api_model:
-            raise InputError("--api needs --api-model NAME (the model the server serves)")
-        if model is not None and not Path(model).expanduser().exists() and _is_local_path(model):
-            raise InputError(f"--model {model}: no such folder")
-        if api is None:
-            check_choice("--backend", backend, ("transformers", "vllm"))
-            require("vllm" if backend == "vllm" else "train", f"rewardmap eval --backend {backend}")
-        if timeout <= 0 or retries < 0:
-            raise InputError(f"--timeout must be positive and --retries at least 0, got {timeout} and {retries}")
-        settings = run_settings(benchmark, data, max_new_tokens=max_new_tokens, backend="api", model=api_model) \
-            if api is not None else local_settings(benchmark, data, model, max_new_tokens=max_new_tokens,
-                                                   backend=backend, min_pixels=min_pixels, max_pixels=max_pixels,
-                                                   dtype=dtype)
+        options.check()
+        settings = options.settings(benchmark, data)
         check_run_folder(out_dir, settings)  # before loading a model for nothing
         records = load_benchmark(data, benchmark, limit, checked=out_dir / MAPS_CHECKED)
-        if api is not None:
-            from .eval.api import ChatClient
-
-            client = ChatClient(api, api_model, api_key_env=api_key_env, max_tokens=max_new_tokens, timeout=timeout,
-                                retries=retries)
-            runner = APIBackend(client, concurrency)
-        elif backend == "vllm":
-            from .eval.vllm_inputs import VLLMBackend
-
-            runner = VLLMBackend.from_path(model, batch_size=batch_size, max_new_tokens=max_new_tokens,
-                                           min_pixels=min_pixels, max_pixels=max_pixels, dtype=dtype)
-        else:
-            from transformers.utils import logging as hf_logging
-
-            from .eval.local import LocalBackend
-
-            hf_logging.disable_progress_bar()  # our progress bar only
-            runner = LocalBackend.from_path(model, min_pixels=min_pixels, max_pixels=max_pixels, dtype=dtype,
-                                            batch_size=batch_size, max_new_tokens=max_new_tokens)
-        with _interrupted(f"the answers so far are in {out_dir / 'predictions.jsonl'}; run the same command "
+        runner = create_backend(options)
+        with _interrupted(f"the answers so far are in {out_dir / PREDICTIONS}; run the same command "
                           "again to go on"), _progress("questions", len(records)) as advance:
             result = run_eval(data, benchmark, out_dir, runner, variant=variant, records=records,
                               settings=settings, on_progress=lambda prediction, done, todo: advance())

@@ -29,6 +29,7 @@ from ..questions.kinds import PLUS_TYPES, ROUTE_TYPE
 from ..metrics.intervals import interval, paired_difference
 from ..metrics.route_score import RecordError
 from ..metrics.summary import BENCHMARKS, PLUS_GROUPS, PLUS_METRICS, ROUTE_METRICS, weight
+from ..run_files import BENCHMARK_METRICS, BENCHMARK_RUNS, EVAL_AFTER, EVAL_BASELINE, METRICS, RECIPE, RESPONSES
 
 KINDS = {"plain": "mean", "weighted": "weighted"}  # our name -> the summary's key
 TITLES = {"plain": "plain", "weighted": "difficulty-weighted"}
@@ -88,18 +89,18 @@ def read_run(folder: str | os.PathLike) -> RunScores:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: no such run folder")
-    if (folder / "recipe.yaml").is_file():
-        benchmarks = [path.parent for path in sorted(folder.glob("benchmarks/*/*/metrics.json"))]
+    if (folder / RECIPE).is_file():
+        benchmarks = [path.parent for path in sorted(folder.glob(BENCHMARK_METRICS))]
         if benchmarks:
             return _benchmark_scores(folder, benchmarks)
-        if not (folder / "eval_after.json").is_file():
-            raise InputError(f"{folder}: training run without eval_after.json or benchmarks/ (no evaluation after "
+        if not (folder / EVAL_AFTER).is_file():
+            raise InputError(f"{folder}: training run without {EVAL_AFTER} or {BENCHMARK_RUNS}/ (no evaluation after "
                              "training: unfinished, or eval disabled)")
-        return _training_scores(folder, folder / "eval_after.json", _recipe_name(folder), "training")
-    if (folder / "metrics.json").is_file():
+        return _training_scores(folder, folder / EVAL_AFTER, _recipe_name(folder), "training")
+    if (folder / METRICS).is_file():
         return _eval_scores(folder)
-    raise InputError(f"{folder}: not a run folder (no recipe.yaml and eval_after.json of `rewardmap train`, "
-                     "nor metrics.json and responses.jsonl of `rewardmap eval`)")
+    raise InputError(f"{folder}: not a run folder (no {RECIPE} and {EVAL_AFTER} of `rewardmap train`, "
+                     f"nor {METRICS} and {RESPONSES} of `rewardmap eval`)")
 
 
 def _training_scores(folder: Path, path: Path, name: str, kind: str) -> RunScores:
@@ -132,20 +133,20 @@ def _benchmark_scores(folder: Path, evaluations: list[Path]) -> RunScores:
             raise InputError(f"{folder}: two {benchmark} evaluations ({parts[benchmark].folder}, {part.folder}); "
                              "compare those folders themselves")
         parts[benchmark] = part
-    return RunScores(_recipe_name(folder), folder, "training", folder / "benchmarks",
+    return RunScores(_recipe_name(folder), folder, "training", folder / BENCHMARK_RUNS,
                      {key: value for part in parts.values() for key, value in part.values.items()},
                      {b: part.questions[b] for b, part in parts.items()},
                      {b: part.per_question[b] for b, part in parts.items() if b in part.per_question})
 
 
 def _eval_scores(folder: Path) -> RunScores:
-    path, responses = folder / "metrics.json", folder / "responses.jsonl"
+    path, responses = folder / METRICS, folder / RESPONSES
     summary = _read_json(path)
     benchmark = summary.get("benchmark")
     if benchmark not in BENCHMARKS:
         raise InputError(f"{path}: field 'benchmark': expected one of {', '.join(BENCHMARKS)}, got {benchmark!r}")
     if not responses.is_file():
-        raise InputError(f"{folder}: evaluation run without responses.jsonl")
+        raise InputError(f"{folder}: evaluation run without {RESPONSES}")
     try:
         records = list(read_jsonl(responses))
     except (OSError, UnicodeDecodeError) as e:
@@ -207,7 +208,7 @@ def _read_json(path: Path) -> dict:
 
 
 def _recipe_name(folder: Path) -> str:
-    path = folder / "recipe.yaml"
+    path = folder / RECIPE
     try:
         recipe = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
@@ -457,11 +458,11 @@ def compare_runs(folders: Iterable[str | os.PathLike], baseline: str | os.PathLi
     warnings = []
     if trivial:
         first = next((r for r in runs if r.kind == "training"), None)
-        if first is not None and (first.folder / "eval_baseline.json").is_file():
-            runs.append(_training_scores(first.folder, first.folder / "eval_baseline.json", "trivial baseline",
+        if first is not None and (first.folder / EVAL_BASELINE).is_file():
+            runs.append(_training_scores(first.folder, first.folder / EVAL_BASELINE, "trivial baseline",
                                          "trivial"))
         else:
-            warnings.append("--trivial: " + (f"{first.folder} has no eval_baseline.json" if first else
+            warnings.append("--trivial: " + (f"{first.folder} has no {EVAL_BASELINE}" if first else
                                              "no training run among the folders") + "; no trivial baseline row")
     mismatches = question_mismatches(runs)
     if mismatches and not any_questions:

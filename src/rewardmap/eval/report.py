@@ -30,8 +30,8 @@ from . import report_draw as rd  # noqa: E402
 from .cut import SHOWN_CHARS, cut_middle  # noqa: E402
 from ..metrics.published import PUBLISHED, PUBLISHED_COLUMNS, PUBLISHED_SOURCE  # noqa: E402
 from ..metrics.summary import BENCHMARKS  # noqa: E402
+from ..run_files import EVAL_PLOTS, REPORT, REPORT_HTML  # noqa: E402
 
-PLOT_DIR = "eval_plots"
 MAX_FAILURES = 100
 _METRIC_LABELS = {"acc_short": "accuracy short", "acc_long": "accuracy long",
                   "map_score_short": "map score short", "map_score_long": "map score long",
@@ -88,7 +88,7 @@ def write_eval_report(run_dir: str | Path, *, records: Sequence[Mapping], predic
     plots = {"accuracy_by_difficulty.png": ("Accuracy by difficulty", _difficulty_plot(summary, plus)),
              "accuracy_by_type.png": ("Accuracy by type", _type_plot(records, scores, summary, plus))}
     for name, (_, png) in plots.items():
-        write_bytes_atomic(run_dir / PLOT_DIR / name, png)
+        write_bytes_atomic(run_dir / EVAL_PLOTS / name, png)
 
     failures = [i for i, s in enumerate(scores) if not _passed(s, plus)]
     by_id = {str(p.get("id")): p for p in predictions if isinstance(p, Mapping)}
@@ -97,7 +97,7 @@ def write_eval_report(run_dir: str | Path, *, records: Sequence[Mapping], predic
 
     page = _html_page(title, meta, tables, plots, records, scores, by_id, failures[:max(0, max_failures)],
                       len(failures), plus, data_dir)
-    html_path, md_path = run_dir / "report.html", run_dir / "report.md"
+    html_path, md_path = run_dir / REPORT_HTML, run_dir / REPORT
     write_text_atomic(html_path, page)
     write_text_atomic(md_path, _markdown(title, meta, tables, plots, records, scores, failures, max_failures))
     return html_path, md_path
@@ -379,12 +379,12 @@ def _markdown(title, meta, tables, plots, records, scores, failures, max_failure
     for t in tables[:2]:
         lines += t.markdown()
     lines += ["## Plots", ""]
-    lines += [f"![{label}]({PLOT_DIR}/{name})\n" for name, (label, _) in plots.items()]
+    lines += [f"![{label}]({EVAL_PLOTS}/{name})\n" for name, (label, _) in plots.items()]
     lines += ["## Breakdowns", ""]
     for t in tables[2:]:
         lines += t.markdown()
     rows = [[str(records[i].get(k, "-")) for k in ("id", "type", "difficulty_question", "difficulty_city", "city")]
             for i in failures[:max(0, max_failures)]]
-    lines += Table(f"Failures ({len(failures)}; answers and maps in report.html)",
+    lines += Table(f"Failures ({len(failures)}; answers and maps in {REPORT_HTML})",
                    ["id", "type", "question difficulty", "map difficulty", "city"], rows).markdown()
     return "\n".join(lines)

@@ -24,7 +24,8 @@ from pathlib import Path
 from ..errors import InputError
 from ..metrics.summary import BENCHMARKS
 from ..model.generate import DEFAULT_MAX_NEW_TOKENS
-from .run import BENCHMARK_TYPES, MAPS_CHECKED, EvalResult, load_benchmark, local_settings, run_eval
+from ..run_files import MAPS_CHECKED
+from .run import BENCHMARK_TYPES, EvalResult, load_benchmark, local_settings, run_eval
 
 # (benchmark label "<folder name>/<benchmark>", answered, to answer) after each answered record
 Progress = Callable[[str, int, int], None]
@@ -76,7 +77,7 @@ class BenchmarkSuite:
         """Answer every benchmark of the folders with MODEL and PROCESSOR (whose weights are saved
         in the folder SAVED, which `run.json` names) into OUT/<folder name>/<benchmark>/, each
         resuming what is stored there; the results in order."""
-        from .local import LocalBackend
+        from .backends.local import LocalBackend
 
         model.eval()
         # one backend for all: a batch size lowered after running out of memory stays lowered

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..run_files import INIT
 from .recipe import Recipe
 
 
@@ -21,7 +22,7 @@ def load_policy(recipe: Recipe, run: Path, texts: list[str]):
 
     m = recipe.model
     if m.name_or_path == "tiny":
-        init = run / "init"
+        init = run / INIT
         if (init / "config.json").is_file():
             return tiny.load_tiny(init)
         model, processor = tiny.build_tiny_model(texts, tiny.TinyModelConfig(**m.tiny))
