@@ -71,7 +71,7 @@ def run(package: str, only_survivors: bool = False) -> dict:
         # the package's doctests count as its tests too (pytest collects them from the mutated sources)
         selection = tests + [s for s in sources if s.endswith("/") or s.endswith(".py")]
         config = (f"\n[tool.mutmut]\nsource_paths = {json.dumps(sources)}\nalso_copy = [\"src/\", \"benchmarks/\", "
-                  f"\"recipes/\"]\npytest_add_cli_args_test_selection = {json.dumps(selection)}\n"
+                  f"\"recipes/\", \"docs/\"]\npytest_add_cli_args_test_selection = {json.dumps(selection)}\n"
                   "pytest_add_cli_args = [\"-p\", \"no:xdist\", \"-p\", \"no:warnings\", \"-q\"]\n")
         with open(work / "pyproject.toml", "a", encoding="utf-8") as f:
             f.write(config)
