@@ -35,7 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {
     "rewards": (["src/rewardmap/rewards/"], ["tests/test_rewards.py", "tests/test_rewards_adapters.py",
                                              "tests/test_rewards_hacking.py", "tests/test_scoring_memo.py",
-                                             "tests/test_reference_answers.py", "tests/test_vlmevalkit.py"]),
+                                             "tests/test_reference_answers.py", "tests/test_vlmevalkit.py",
+                                             "tests/test_rewards_batch.py", "tests/test_rewards_plus.py",
+                                             "tests/test_rewards_routes.py"]),
     "metrics": (["src/rewardmap/metrics/"], ["tests/test_metrics.py", "tests/test_metrics_plus.py",
                                              "tests/test_intervals.py"]),
     "network": (["src/rewardmap/network/"], ["tests/test_network.py", "tests/test_network_files.py"]),
