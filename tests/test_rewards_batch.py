@@ -83,7 +83,7 @@ def test_memo_shares_short_recurring_answers_only(tmp_path, root, monkeypatch):
     assert b[2] == b[3] == b[0] and b[0].correct
     # the memo holds at most MEMO_ENTRIES answers; a line it cannot key takes no place in it
     monkeypatch.setattr(batch, "MEMO_ENTRIES", 1)
-    rows = [dict(yes([1]), response="a"), dict(yes(), response="b"), dict(yes(), response="b"),
+    rows = [dict(yes(json=["x"]), response="a"), dict(yes(), response="b"), dict(yes(), response="b"),
             dict(yes(), response="c"), dict(yes(), response="c")]
     b = score_file(write(tmp_path / "in.jsonl", rows), root)[0]
     assert b[1] is b[2] and b[3] is not b[4]

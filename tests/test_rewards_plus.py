@@ -5,7 +5,7 @@ hand-worked examples in test_rewards.py do not reach."""
 import pytest
 
 from rewardmap.rewards import reference_answer, robust_answer
-from rewardmap.rewards.parse_plus import find_math_answer, judge_plus, plus_format_ok
+from rewardmap.rewards.parse_plus import find_math_answer, judge_plus, last_boxes, plus_format_ok
 from rewardmap.rewards.parse_vlmevalkit import vlmevalkit_value
 
 
@@ -59,10 +59,12 @@ def test_judge_plus_long_responses_read_as_short_ones():
 
 @pytest.mark.parametrize("response, qtype, value", [
     ("\\boxed{false}", "TorF1", 0), ("\\boxed{NoX}", "TorF1", None),          # five letters read; no prefix match
+    ("The answer is noX", "TorF1", None),
     ("\\boxed{(a)}", "Counting1", 0),                                          # a wrapped lone "a" is the option
     ("\\boxed{ab}", "Counting1", None), ("\\boxed{()}", "Counting1", None),    # no standalone letter
     ("\\boxed{Option A}", "Counting1", 0),                                     # read as written, not lower-cased
     ("\\boxed{\\text{Option} \\text{C}}", "Counting1", 2),                     # text parts joined by a space
+    ("\\boxed{\\text{Yes}\\text{.}}", "TorF1", 1),
     ("\\boxed{" + "9" * 100 + "}", "Counting2", int("9" * 100)),               # a hundred digits still a count
     ("the answer is 3. No wait, the answer is 4", "Counting2", 4),             # the phrase's last occurrence
     ("İ \\boxed{yes}", "TorF1", 1), ("İİ the answer is C", "Counting1", 2),   # a dotted capital I keeps offsets
@@ -80,6 +82,10 @@ def test_robust_reading_corners(response, qtype, value):
 ])
 def test_vlmevalkit_reading_corners(response, qtype, value):
     assert vlmevalkit_value(response, qtype) == value
+
+
+def test_last_boxes_read_after_a_dotted_capital_i():
+    assert last_boxes("İ \\boxed{A} \\boxed{\\text{B}}") == ["B", "A"]
 
 
 def test_format_needs_exactly_one_box():

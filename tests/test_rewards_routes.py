@@ -5,12 +5,13 @@ robust repairs (names, riding sections, stated via stops) and the config's check
 import re
 
 import pytest
-from test_rewards import A_TO_D, NET, REF, ROB, answer, route, score, section
+from test_rewards import A_TO_D, NET, REF, ROB, _fresh_index, answer, route, score, section  # noqa: F401 (fixture)
 
 from rewardmap.errors import InputError
 from rewardmap.network import network_from_mapping
 from rewardmap.rewards import RewardConfig, compute_reward, reference_sections, reward_index, robust_sections
-from rewardmap.rewards.parse_route import _label
+from rewardmap.rewards.parse_route import _label, route_format_ok
+from rewardmap.rewards.reward import ZERO
 from rewardmap.rewards.route_reward import endpoints_named
 
 A_TO_B = section("Line 1", "Alpha Station", "Bravo Station")
@@ -26,6 +27,9 @@ def test_sections_split_on_double_dashes_wherever_they_stand(text):
     assert names == ["Line 1", "Line 2"][:len(names)] and len(names) == text.count("Route Name:")
     sections, _ = robust_sections(text)
     assert [s.route_name for s in sections] == names
+    # values are cut from the answer at the label's offsets: no space after the label to hide a shift
+    [s], _ = robust_sections("İ\n--\nRoute Name:Line 1\nDeparture Stop:Alpha\nArrival Stop:Bravo")
+    assert (s.route_name, s.departure, s.arrival) == ("Line 1", "alpha", "bravo")
 
 
 def test_labels_allow_spaces_and_tabs_between_words():
@@ -65,8 +69,8 @@ def test_robust_only_riding_sections_earn():
 
 
 def test_robust_plus_four_only_for_a_line_holding_both_endpoints():
-    detour = answer(section("Line 1", "Bravo Station", "Delta Station"), section("Line 3", "Delta Station", "Golf Station"),
-                    B_TO_F.replace("Bravo", "Golf"))
+    detour = answer(section("Line 1", "Bravo Station", "Delta Station"),
+                    section("Line 3", "Delta Station", "Golf Station"), B_TO_F.replace("Bravo", "Golf"))
     # no transfers: only Line 2 holds Bravo and Foxtrot: credit 4, + 2 = 6, minus 5 per extra section: 6 - 10
     b = score(detour, route("Bravo Station", "Foxtrot Station", 0), ROB)
     assert (b.correct, b.detail) == (True, -4.0)
@@ -88,10 +92,9 @@ def test_robust_via_stops_on_a_branching_line():
     record = route("A Station", "E Station", 0)
     via = "\nNumber of Via Stops: {}"
     assert compute_reward(section("Line 1", "A Station", "E Station", via.format(9)), record, net, ROB).correct
-    assert compute_reward(section("Line 1", "A Station", "C Station", via.format(1)), route("A Station", "C Station", 0),
-                          net, ROB).correct
-    assert not compute_reward(section("Line 1", "A Station", "C Station", via.format(2)),
-                              route("A Station", "C Station", 0), net, ROB).correct
+    a_to_c = route("A Station", "C Station", 0)
+    assert compute_reward(section("Line 1", "A Station", "C Station", via.format(1)), a_to_c, net, ROB).correct
+    assert not compute_reward(section("Line 1", "A Station", "C Station", via.format(2)), a_to_c, net, ROB).correct
 
 
 def test_robust_via_count_of_ten_digits_is_no_count():
@@ -145,3 +148,54 @@ def test_config_errors_are_value_errors_that_say_what(bad, message):
 def test_config_map_weights_become_a_tuple_of_floats():
     assert RewardConfig(map_weights=[1, 2, 3]).map_weights == (1.0, 2.0, 3.0)
     assert type(RewardConfig(map_weights=[1, 2, 3]).map_weights) is tuple
+
+
+@pytest.mark.parametrize("text, names", [
+    ("Route Name: Line 1\nRoute Name: Line 2\nDeparture Stop: A\nArrival Stop: B", ["Line 1"]),  # the first label
+    ("Departure Stop: A\nArrival Stop: B\nNote: x", []),                          # no route name: no section
+    ("Route Name: Line 1\nArrival Stop: B\nNote: x", []),                         # no departure: none
+    (A_TO_D + "\n--\nArrival Stop: Bravo Station", ["Line 1"]),                   # labels of other pieces don't count
+    ("Arrival Stop: Bravo Station\n--\n" + A_TO_D, ["Line 1"]),
+])
+def test_reference_section_needs_its_own_three_labels(text, names):
+    assert [s.route_name for s in reference_sections(text)] == names
+
+
+def test_reference_reads_a_section_after_reasoning_with_colons():
+    # not the one-line-per-field shape: read label by label, strictly, and right
+    assert score("Plan: one ride.\n" + A_TO_D, route("Alpha Station", "Delta Station", 0)).correct
+
+
+def test_robust_fields_beyond_the_plain_shape():
+    [s], _ = robust_sections(A_TO_D + "\nNumber of Via Stops: *2*\nNote: fine")
+    assert (s.via_count, s.via_stops) == (2, None)  # "via stops:" ending the count's label is no list
+    [s], _ = robust_sections("**Route Name**: Line 1\n**Departure Stop**: A\n**Arrival Stop**: B")
+    assert (s.route_name, s.departure, s.arrival) == ("Line 1", "a", "b")  # markdown bold around labels
+    assert robust_sections("Departure Stop: A\nArrival Stop: B\nNote: x") == ([], False)  # no route name
+    # a value over 200 characters names no station: only lower-cased, not cleaned
+    [s], _ = robust_sections(section("Line 1", "Alpha" + "," * 200 + " Station", "B"))
+    assert s.departure == "alpha" + "," * 200 + " station"
+    record = route("Alpha Station", "Delta Station", 0)
+    assert score(section("Line 1", "Alpha" + "," * 187 + " Station", "Delta Station"), record, ROB).correct  # 200
+    assert not score(section("Line 1", "Alpha" + "," * 188 + " Station", "Delta Station"), record, ROB).correct
+
+
+def test_long_stops_and_thinking_words():
+    # a stop over 256 characters is cleaned like a short one, and never raises
+    long_delta = section("Line 1", "Alpha Station", "Delta" + " " * 300 + "Station")
+    assert score(long_delta, route("Alpha Station", "Delta Station", 0)).correct
+    # "think" without a thinking tag is part of the answer
+    assert score("I think the answer is yes", {"type": "TorF1", "answer": 1, "difficulty_city": "easy"}, ROB).correct
+
+
+def test_route_format_from_the_first_section_on():
+    bad_then_good = "Plan.\n" + A_TO_D + "\nThen walk.\n" + B_TO_F
+    assert not route_format_ok(bad_then_good)
+    assert not route_format_ok("no route here")
+
+
+def test_labels_of_other_integer_kinds_and_odd_difficulties():
+    numpy = pytest.importorskip("numpy")
+    record = {"type": "TorF1", "answer": numpy.int64(1), "difficulty_city": "easy"}
+    assert score("\\boxed{yes}", record).correct  # any Integral label, not only int
+    assert score("\\boxed{yes}", dict(record, difficulty_city=["easy"])) == ZERO  # no string: malformed
