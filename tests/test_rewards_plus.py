@@ -91,3 +91,9 @@ def test_last_boxes_read_after_a_dotted_capital_i():
 def test_format_needs_exactly_one_box():
     assert not plus_format_ok("boxed{no} \\boxed{yes}", "TorF1")  # another box, backslash or not
     assert plus_format_ok("\\boxed{yes}", "TorF1")
+
+
+def test_robust_box_is_read_as_written_before_the_whole_answer():
+    # the box names option A ("Option A", not lower-cased into the article "a"); the whole
+    # answer, which also names B, is not read
+    assert robust_answer("Not B: \\boxed{Option A}", "Counting1") == 0

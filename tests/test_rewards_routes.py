@@ -199,3 +199,16 @@ def test_labels_of_other_integer_kinds_and_odd_difficulties():
     record = {"type": "TorF1", "answer": numpy.int64(1), "difficulty_city": "easy"}
     assert score("\\boxed{yes}", record).correct  # any Integral label, not only int
     assert score("\\boxed{yes}", dict(record, difficulty_city=["easy"])) == ZERO  # no string: malformed
+
+
+@pytest.mark.parametrize("blanks", [" ", "  \t  ", " " * 7, "\t" * 12])
+def test_a_via_count_label_is_never_read_as_a_via_list(blanks):
+    # any spacing inside `Number of Via Stops:` (bug: 7 or more blanks before "Via" made its
+    # tail a via list "2", and the right route wrong)
+    text = A_TO_D + f"\nNumber of{blanks}Via Stops: 2"
+    [s], _ = robust_sections(text)
+    assert (s.via_count, s.via_stops) == (2, None)
+    assert score(text, route("Alpha Station", "Delta Station", 0), ROB).correct
+    # a via list after the count is still read
+    [s], _ = robust_sections(text + "\nVia Stops: Bravo Station, Charlie Station")
+    assert (s.via_count, s.via_stops) == (2, ("bravo", "charlie"))
