@@ -125,7 +125,8 @@ def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
     files = StationFiles(stations_root)
     rows, scores, seen = [], [], {}
     if lines is None:  # only the fields scoring reads are decoded (not the questions, ids, maps)
-        lines = read_jsonl_fields(pred_path, bench.fields, raw=("routes",) if bench.routes else ())
+        # ReasonMap's routes stay JSON text, the memo's key (raw names no field Plus reads)
+        lines = read_jsonl_fields(pred_path, bench.fields, raw=("routes",))
     for lineno, record in lines:
         try:
             if bench.routes:
