@@ -19,6 +19,7 @@ from rewardmap.metrics import (
     summarize,
 )
 from rewardmap.metrics import summary as summary_module
+from rewardmap.metrics.benchmarks import BENCHMARKS, benchmark_asking, benchmark_named
 from rewardmap.metrics.route_parse import _parse_memo
 from test_metrics import CN_PLAN, CN_ROUTE, EN, EN_PLAN, EN_ROUTE, LIST_Q, answer, cn_record, en_record, write_jsonl
 
@@ -224,6 +225,36 @@ def test_groups_in_their_usual_order_then_by_name():
 ])
 def test_summary_error_messages(rows, benchmark, text):
     assert message(lambda: summarize(rows, benchmark)) == text
+
+
+# --- the benchmarks' descriptors ---------------------------------------------------------
+
+def test_the_benchmarks_as_described():
+    routes, plus = BENCHMARKS["reasonmap"], BENCHMARKS["reasonmap-plus"]
+    assert list(BENCHMARKS) == ["reasonmap", "reasonmap-plus"]
+    assert benchmark_named("reasonmap") is routes and benchmark_named("reasonmap-plus", "--benchmark") is plus
+    # reports and the paper's tables show the accuracies first
+    assert routes.reported == ("acc_short", "acc_long", "map_score_short", "map_score_long")
+    assert plus.reported == ("correct",)
+    record = {"question": "short?", "question_long": "long?", "type": "planning"}
+    assert routes.questions(record) == {"response_short": "short?", "response_long": "long?"}
+    assert plus.questions(record) == {"response": "short?"}
+    asking = [benchmark_asking(t) for t in ("planning", "Counting1", "TorF2", "Zoning", None, ["planning"])]
+    assert asking == [routes, plus, plus, None, None, None]
+
+
+def test_an_unknown_benchmark_in_the_callers_words():
+    assert message(lambda: benchmark_named("ReasonMap", "--benchmark")) == \
+        "--benchmark: expected one of reasonmap, reasonmap-plus; got 'ReasonMap'"
+    assert message(lambda: benchmark_named(["reasonmap"])) == \
+        "benchmark: expected one of reasonmap, reasonmap-plus; got ['reasonmap']"  # from JSON: not hashable
+
+
+def test_a_record_wrong_in_both_difficulties_names_its_map_difficulty():
+    both = {"difficulty_question": "medium", "difficulty_city": "medium"}
+    with pytest.raises(InputError, match="^field 'difficulty_city'"):
+        BENCHMARKS["reasonmap"].weight(both)
+    assert BENCHMARKS["reasonmap-plus"].weight({"difficulty_city": "hard", "difficulty_question": "medium"}) == 2.0
 
 
 # --- predictions files ---------------------------------------------------------------------

@@ -419,13 +419,11 @@ def metrics(
     difficulty and city, with counts."""
     import json
 
-    from .metrics import evaluate_predictions
-    from .metrics.summary import BENCHMARKS, check_variant
+    from .metrics import benchmark_named, evaluate_predictions
     from .fileio import write_jsonl_atomic
 
     with _errors(scores_out or "standard output"):
-        check_choice("--benchmark", benchmark, BENCHMARKS)
-        check_variant("--variant", variant, benchmark)
+        benchmark_named(benchmark, "--benchmark").check_variant("--variant", variant)
         if not predictions.exists():
             raise InputError(f"{predictions}: no such file")
         summary, scores = evaluate_predictions(predictions, benchmark, stations_root, variant)
@@ -522,14 +520,13 @@ def evaluate(
     re-run resumes: finished records are not asked again, failed ones are."""
     from .eval.backends.factory import BackendOptions, create_backend
     from .eval.run import check_run_folder, load_benchmark, run_eval
-    from .metrics.summary import BENCHMARKS, check_variant
+    from .metrics import benchmark_named
 
     options = BackendOptions(model=model, backend=backend, api=api, api_model=api_model, api_key_env=api_key_env,
                              concurrency=concurrency, timeout=timeout, retries=retries, max_new_tokens=max_new_tokens,
                              batch_size=batch_size, min_pixels=min_pixels, max_pixels=max_pixels, dtype=dtype)
     with _errors(out_dir, then=f"{AGAIN}: the answers written so far are kept"), one_writer(out_dir, in_place=True):
-        check_choice("--benchmark", benchmark, BENCHMARKS)
-        check_variant("--variant", variant, benchmark)
+        benchmark_named(benchmark, "--benchmark").check_variant("--variant", variant)
         options.check()
         settings = options.settings(benchmark, data)
         check_run_folder(out_dir, settings)  # before loading a model for nothing

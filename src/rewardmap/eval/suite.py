@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
-from ..metrics.summary import BENCHMARKS
+from ..metrics.benchmarks import BENCHMARKS
 from ..model.generate import DEFAULT_MAX_NEW_TOKENS
 from ..run_files import MAPS_CHECKED
-from .run import BENCHMARK_TYPES, EvalResult, load_benchmark, local_settings, run_eval
+from .run import EvalResult, load_benchmark, local_settings, run_eval
 
 # (benchmark label "<folder name>/<benchmark>", answered, to answer) after each answered record
 Progress = Callable[[str, int, int], None]
@@ -37,7 +37,7 @@ def folder_benchmarks(folder: str | Path) -> list[str]:
     from ..datasets.records import load_records
 
     types = {r["type"] for r in load_records(folder)}
-    return [b for b in BENCHMARKS if types & set(BENCHMARK_TYPES[b])]
+    return [b.name for b in BENCHMARKS.values() if types & set(b.types)]
 
 
 @dataclass(frozen=True)

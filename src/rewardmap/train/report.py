@@ -14,7 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from ..fileio import atomic_path, write_text_atomic  # noqa: E402
-from ..metrics.published import PUBLISHED, PUBLISHED_COLUMNS, PUBLISHED_SOURCE  # noqa: E402
+from ..metrics.benchmarks import BENCHMARKS, REASONMAP  # noqa: E402
+from ..metrics.published import PUBLISHED_SOURCE  # noqa: E402
 from ..run_files import (BENCHMARK_METRICS, CURRICULUM, EVAL_AFTER, EVAL_BASELINE, EVAL_BEFORE,  # noqa: E402
                          POLICY_CHANGE, REPORT, TRAINING_METRICS, TRAINING_PLOTS)
 from .report_heldout import heldout_lines, labelled, read_evaluations  # noqa: E402
@@ -49,7 +50,7 @@ def write_report(run: str | Path) -> Path:
     evaluations = read_evaluations(run)
     lines += heldout_lines(run, evaluations, bool(grpo))
     columns = labelled(evaluations, bool(grpo))
-    if any(r and "reasonmap" in r for _, r in columns):
+    if any(r and REASONMAP.name in r for _, r in columns):
         lines += ["Route questions, ReasonMap metrics as `rewardmap eval` scores them (each asked in its short and "
                   "its long wording; map score out of 20 short, 40 long; plain means, difficulty-weighted in "
                   "brackets):", "", *_route_table(columns), ""]
@@ -111,7 +112,8 @@ def _benchmark_lines(run: Path) -> list[str]:
              f"`rewardmap eval` scores them, beside the published figures: {PUBLISHED_SOURCE}.", ""]
     for folder, summary in found:
         benchmark = summary.get("benchmark")
-        if benchmark not in PUBLISHED:
+        bench = BENCHMARKS.get(benchmark)  # a summary of neither (written by hand): not shown
+        if bench is None:
             continue
         where = folder.relative_to(run).as_posix()
         failed = (summary.get("predictions") or {}).get("failed", 0)
@@ -119,11 +121,11 @@ def _benchmark_lines(run: Path) -> list[str]:
                   f"{summary.get('count', 0)} questions, {summary.get('variant', '-')} parser"
                   + (f", {failed} failed (scored as wrong)" if failed else "")
                   + f"; answers and failures in [{where}/{REPORT}]({where}/{REPORT}).", "",
-                  "| model | " + " | ".join(label for _, label in PUBLISHED_COLUMNS[benchmark]) + " |",
-                  "|---|" + "---:|" * len(PUBLISHED_COLUMNS[benchmark])]
+                  "| model | " + " | ".join(label for _, label in bench.published_columns) + " |",
+                  "|---|" + "---:|" * len(bench.published_columns)]
         ours = summary.get("published") or {}
-        rows = [("**this run**", [ours.get(key) for key, _ in PUBLISHED_COLUMNS[benchmark]]),
-                *((name, values) for name, *values in PUBLISHED[benchmark])]
+        rows = [("**this run**", [ours.get(key) for key, _ in bench.published_columns]),
+                *((name, values) for name, *values in bench.published)]
         lines += [f"| {name} | " + " | ".join("-" if v is None else f"{v:.2f}" for v in values) + " |"
                   for name, values in rows]
         lines.append("")
@@ -146,7 +148,7 @@ _ROUTE_ROWS = (("acc_short", "accuracy, short", "{:.3f}"), ("map_score_short", "
 
 
 def _route_table(columns: list[tuple[str, dict | None]]) -> list[str]:
-    columns = [(name, (r or {}).get("reasonmap", {}).get("overall")) for name, r in columns if r]
+    columns = [(name, (r or {}).get(REASONMAP.name, {}).get("overall")) for name, r in columns if r]
     columns = [(name, g) for name, g in columns if g]
     n = columns[-1][1]["count"] if columns else 0
     out = [f"| metric (n = {n}) | " + " | ".join(name for name, _ in columns) + " |",

@@ -29,6 +29,7 @@ from rich.console import Console
 from ..diskfull import writing
 from ..errors import InputError
 from ..fileio import remove_atomic_leftovers, write_text_atomic
+from ..metrics.benchmarks import REASONMAP
 from ..questions.kinds import ROUTE_TYPE
 from ..run_files import (BENCHMARK_RUNS, CURRICULUM, DATA, EVAL_AFTER, EVAL_AFTER_SFT, EVAL_BASELINE, EVAL_BEFORE,
                          EVAL_TRAIN_AFTER, EVAL_TRAIN_BEFORE_GRPO, FINAL, GRPO, INIT, MAPS_WITHIN_BOUNDS, POLICY_CHANGE,
@@ -638,7 +639,7 @@ def _summary_line(result: dict) -> str:
         text += (f"; Plus accuracy {plus['accuracy']:.3f}, sampled {plus['sampled_accuracy']:.3f}, "
                  f"pass@{plus['k']} {plus['pass_at_k']:.3f}")
     text += f" on {overall['count']} questions"
-    routes = result.get("reasonmap", {}).get("overall")
+    routes = result.get(REASONMAP.name, {}).get("overall")
     if routes:
         text += f"; routes: map score {routes['map_score_short']['mean']:.2f} of 20 (short)"
         planning = result["by_type"].get("planning", {})
