@@ -642,8 +642,9 @@ def _describe(tp) -> str:
     if origin in (Union, UnionType):
         parts = [_describe(a) for a in args if a is not type(None)]
         return " or ".join(parts) + (" (or empty)" if type(None) in args else "")
-    if origin is list:
-        return f"a list of {_describe(args[0]).removeprefix('a ').removeprefix('an ')}s"
+    if origin is list:  # "a list of texts", "a list of lists of texts": the item's noun, without its article
+        head, of, rest = _describe(args[0]).partition(" ")[2].partition(" of ")
+        return f"a list of {head}s{of}{rest}"
     if dataclasses.is_dataclass(tp) or tp is dict or origin is dict:
         return "a mapping"
     return {bool: "true or false", int: "an integer", float: "a number", str: "a text"}.get(tp, str(tp))

@@ -1,0 +1,214 @@
+"""What a recipe builds, exactly: the keyword arguments of trl.GRPOConfig and trl.SFTConfig under
+their TRL names, the model's and processor's loading arguments, LoRA, the sampled evaluation, the
+resolved and saved recipe, and the words of each coercion error. test_settings_arrive checks that
+each setting changes something; these check what, and under which name."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from rewardmap.errors import InputError
+from rewardmap.model.generate import Sampling
+from rewardmap.train.recipe import grpo_config_kwargs, load_recipe, setting, sft_config_kwargs
+
+PAPER = "recipes/qwen2.5-vl-7b/rewardmap.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _no_gpu(monkeypatch):
+    """The same arguments on every machine: model.device auto finds no GPU."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+
+
+def _names(cls) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+def _version_names(cls) -> dict:
+    """transformers 5 renamed two arguments; older 5.x releases have only the old names."""
+    names = _names(cls)
+    return {"warmup": "warmup_ratio" if "warmup_ratio" in names else "warmup_steps",
+            "checkpointing": "activation_checkpointing" if "activation_checkpointing" in names
+            else "gradient_checkpointing"}
+
+
+def _shared(run_name, seed, lr, scheduler, weight_decay, per_device, accumulation, bf16, logging, save_steps,
+            save_limit, warmup, checkpointing, names) -> dict:
+    out = {"output_dir": "runs/x", "run_name": run_name, "seed": seed, "num_train_epochs": 1.0, "max_steps": -1,
+           "learning_rate": lr, "lr_scheduler_type": scheduler, "weight_decay": weight_decay, "max_grad_norm": 1.0,
+           "per_device_train_batch_size": per_device, "gradient_accumulation_steps": accumulation, "bf16": bf16,
+           "use_cpu": True, "logging_steps": logging, "save_strategy": "steps", "save_total_limit": save_limit,
+           "report_to": "tensorboard", "trust_remote_code": False, "save_steps": save_steps,
+           names["warmup"]: warmup, names["checkpointing"]: checkpointing}
+    return out
+
+
+def test_tiny_maps_onto_these_trl_arguments():
+    from trl import GRPOConfig, SFTConfig
+
+    recipe = load_recipe("tiny")
+    grpo = {**_shared("tiny", 0, 3e-5, "constant_with_warmup", 0.01, 32, 1, False, 5, 40, 2, 0.05, False,
+                      _version_names(GRPOConfig)),
+            "steps_per_generation": 1, "shuffle_dataset": False, "num_generations": 8, "temperature": 1.0,
+            "top_p": 1.0, "max_completion_length": 96, "beta": 0.0, "use_bias_correction_kl": False,
+            "loss_type": "dapo", "scale_rewards": "group", "epsilon": 0.2, "epsilon_high": None, "entropy_coef": 0.0,
+            "num_iterations": 1, "mask_truncated_completions": False, "log_completions": False,
+            "remove_unused_columns": False, "use_vllm": False, "cache_implementation": None,
+            "use_liger_kernel": False}
+    assert grpo_config_kwargs(recipe, "runs/x") == grpo
+    sft = {**_shared("tiny", 0, 3e-3, "constant", 0.0, 4, 4, False, 10, 200, 2, 0.0, False, _version_names(SFTConfig)),
+           "max_length": None, "train_sampling_strategy": "batch_rebalance", "length_column_name": "length",
+           "remove_unused_columns": False}
+    assert sft_config_kwargs(recipe, "runs/x") == sft
+    plain = load_recipe("tiny", ["sft.balance_lengths=false", "sft.max_length=512", "sft.save_steps=0"])
+    assert sft_config_kwargs(plain, "runs/x") == {
+        **{k: v for k, v in sft.items() if k not in ("train_sampling_strategy", "length_column_name",
+                                                     "remove_unused_columns", "save_steps")},
+        "max_length": 512, "save_strategy": "no"}
+
+
+@pytest.mark.parametrize("variant, vllm", [
+    ("", {"vllm_mode": "colocate", "vllm_enable_sleep_mode": True, "vllm_importance_sampling_correction": False,
+          "vllm_gpu_memory_utilization": 0.35, "vllm_tensor_parallel_size": 1, "vllm_max_model_length": 22048}),
+    ("-vllm-server", {"vllm_mode": "server", "vllm_enable_sleep_mode": True,
+                      "vllm_importance_sampling_correction": False, "vllm_server_base_url": None,
+                      "vllm_server_host": "127.0.0.1", "vllm_server_port": 8000}),
+])
+def test_the_paper_row_maps_onto_these_trl_arguments(variant, vllm):
+    from trl import GRPOConfig
+
+    recipe = load_recipe(PAPER.replace(".yaml", f"{variant}.yaml"))
+    expected = {**_shared(f"qwen2.5-vl-7b-rewardmap{variant}", 42, 1e-6, "constant", 0.01, 1, 128, True, 1, 100,
+                          None, 0.0, True, _version_names(GRPOConfig)),
+                "steps_per_generation": 128, "shuffle_dataset": False, "num_generations": 8, "temperature": 1.0,
+                "top_p": 1.0, "max_completion_length": 2048, "beta": 0.001, "use_bias_correction_kl": False,
+                "loss_type": "grpo", "scale_rewards": "group", "epsilon": 0.2, "epsilon_high": None,
+                "entropy_coef": 0.001, "num_iterations": 1, "mask_truncated_completions": False,
+                "log_completions": False, "remove_unused_columns": False, "use_vllm": True,
+                "cache_implementation": None, "use_liger_kernel": False, **vllm}
+    assert grpo_config_kwargs(recipe, "runs/x") == expected
+
+
+def test_vllm_settings_that_are_left_empty_or_off_stay_trls():
+    recipe = load_recipe(PAPER, ["grpo.vllm_importance_sampling=null", "grpo.max_prompt_length=null"])
+    kwargs = grpo_config_kwargs(recipe, "out")
+    assert "vllm_importance_sampling_correction" not in kwargs and "vllm_max_model_length" not in kwargs
+    off = grpo_config_kwargs(load_recipe(PAPER, ["grpo.use_vllm=false"]), "out")
+    assert not any(k.startswith("vllm") for k in off) and off["use_vllm"] is False
+
+
+def test_errors_of_the_trl_mapping_name_the_recipe_and_the_setting():
+    recipe = load_recipe("tiny")
+    with pytest.raises(InputError) as info:
+        sft_config_kwargs(recipe, "out", num_processes=3)
+    assert str(info.value) == ("tiny (built-in): field 'sft.per_device_batch_size': 16 samples per step do not "
+                               "split over 3 processes x 4 per process")
+    with pytest.raises(InputError) as info:
+        sft_config_kwargs(load_recipe("tiny", ["sft.extra={max_length: 5}"]), "out")
+    assert str(info.value) == ("tiny (built-in): field 'sft.extra.max_length': the recipe already sets max_length; "
+                               "change the recipe setting instead")
+    with pytest.raises(InputError) as info:
+        grpo_config_kwargs(load_recipe("tiny", ["grpo.extra={xyzzy: 1}"]), "out")
+    assert str(info.value).startswith("tiny (built-in): field 'grpo.extra.xyzzy': GRPOConfig has no argument 'xyzzy'")
+
+
+def test_model_processor_and_lora_arguments():
+    recipe = load_recipe("tiny", ["model.revision=v1", "model.attn_implementation=eager", "model.min_pixels=100",
+                                  "model.max_pixels=200", "model.trust_remote_code=true", "model.dtype=bfloat16",
+                                  "model.lora.target_modules=[q_proj]", "sft.lora.r=4"])
+    model = recipe.model
+    assert model.from_pretrained_kwargs() == {"dtype": "bfloat16", "trust_remote_code": True, "revision": "v1",
+                                              "attn_implementation": "eager"}
+    assert model.processor_kwargs() == {"min_pixels": 100, "max_pixels": 200, "revision": "v1",
+                                        "trust_remote_code": True}
+    default = load_recipe("tiny").model  # empty settings are left to transformers
+    assert default.from_pretrained_kwargs() == {"dtype": "float32", "trust_remote_code": False}
+    assert default.processor_kwargs() == {"trust_remote_code": False}
+    assert model.lora.peft_kwargs() == {"r": 8, "lora_alpha": 16, "lora_dropout": 0.05, "target_modules": ["q_proj"],
+                                        "task_type": "CAUSAL_LM"}
+    assert recipe.sft.lora.peft_kwargs() == {"r": 4, "lora_alpha": 16, "lora_dropout": 0.0,
+                                             "target_modules": "all-linear", "task_type": "CAUSAL_LM"}
+
+
+def test_sampled_evaluation_takes_grpos_top_p_and_its_own_seed():
+    recipe = load_recipe("tiny", ["eval.samples=4", "eval.seed=7", "grpo.top_p=0.9", "grpo.temperature=0.8"])
+    assert recipe.eval.sampling(recipe.grpo) == Sampling(k=4, temperature=0.8, top_p=0.9, seed=7)
+
+
+def test_resolving_fills_the_name_the_folder_and_the_format_reward(tmp_path):
+    path = tmp_path / "my-run.yaml"
+    path.write_text("reward: {variant: robust}\n", encoding="utf-8")
+    resolved = load_recipe(path).resolved()
+    assert (resolved.name, resolved.output.dir, resolved.reward.format_reward) == ("my-run", "runs/my-run", 1.0)
+    assert load_recipe(PAPER).resolved().reward.format_reward == 0.0  # reference: the released code pays none
+    changed = load_recipe("tiny")
+    changed.grpo.lr = -1.0  # a recipe changed in code is checked again, and the error names where it came from
+    with pytest.raises(InputError, match=r"^tiny \(built-in\): field 'grpo\.lr': must be at least 0\.0, got -1\.0$"):
+        changed.resolved()
+
+
+def test_the_saved_recipe_reads_as_written():
+    recipe = load_recipe("tiny", ["name=carte-été", "grpo.lr=1e-5"])
+    text = recipe.to_yaml()
+    lines = text.splitlines()
+    assert lines[:2] == ["# rewardmap recipe, from tiny (built-in) --set name=carte-été --set grpo.lr=1e-5",
+                         "# curriculum stages: TorF1+TorF2 -> Counting2+Counting3 -> Counting1 -> planning"]
+    assert lines[2] == "name: carte-été"  # settings in the recipe's order, unicode as it is
+    assert [line.split(":")[0] for line in lines if not line.startswith((" ", "#"))] == [
+        "name", "data", "model", "curriculum", "reward", "sft", "grpo", "eval", "output"]
+    assert "  types: [TorF1, TorF2, Counting1, Counting2, Counting3, planning]" in lines  # a list on one line
+
+
+@pytest.mark.parametrize("override, words", [
+    ("model.min_pixels=abc", "field 'model.min_pixels': expected an integer (or empty), got 'abc'"),
+    ("grpo.vllm_importance_sampling=maybe", "field 'grpo.vllm_importance_sampling': expected true or false (or "
+                                            "empty), got 'maybe'"),
+    ("grpo.report_to=5", "field 'grpo.report_to': expected a text or a list of texts, got 5"),
+    ("reward.map_weights=x", "field 'reward.map_weights': expected a list of numbers, got 'x'"),
+    ("reward.map_weights=[1, x, 2]", "field 'reward.map_weights.1': expected a number, got 'x'"),
+    ("curriculum.stages=5", "field 'curriculum.stages': expected a list of lists of texts (or empty), got 5"),
+    ("grpo.per_type=5", "field 'grpo.per_type': expected a mapping, got 5"),
+    ("model.tiny=[1]", "field 'model.tiny': expected a mapping, got [1]"),
+    ("model.lora=3", "field 'model.lora': expected a mapping, got 3"),
+])
+def test_a_value_of_the_wrong_kind_is_named_in_words(override, words):
+    key = override.split("=")[0]
+    with pytest.raises(InputError) as info:
+        load_recipe("tiny", [override])
+    assert str(info.value) == f"tiny (built-in) (--set {key}): {words}"
+
+
+def test_a_setting_declares_its_default_help_and_rules():
+    plain = setting(3, "Three.", min=1, max=5)
+    assert (plain.default, dict(plain.metadata)) == (3, {"help": "Three.", "min": 1, "max": 5})
+    made = setting(factory=list, help="A list.", choices=("a",))
+    assert made.default_factory is list and made.default is dataclasses.MISSING
+    assert dict(made.metadata) == {"help": "A list.", "choices": ("a",)}
+    bare = setting()
+    assert bare.default is None and dict(bare.metadata) == {"help": ""}
+
+
+@pytest.mark.parametrize("override, words", [
+    ("grpo.lr=[1", "tiny (built-in) (--set grpo.lr): field 'grpo.lr': value '[1' is not valid YAML (expected ',' "
+                   "or ']', but got '<stream end>')"),
+    ("grpo.lr=\x07", "tiny (built-in) (--set grpo.lr): field 'grpo.lr': value '\\x07' is not valid YAML "
+                     "(unacceptable character #x0007: special characters are not allowed in \"<unicode string>\", "
+                     "position 0)"),
+    ("grpo..lr=1", "tiny (built-in): override 'grpo..lr=1': expected key=value with a dotted key, e.g. grpo.lr=1e-6"),
+    (".lr=1", "tiny (built-in): override '.lr=1': expected key=value with a dotted key, e.g. grpo.lr=1e-6"),
+    ("inherit.x=1", "tiny (built-in): override 'inherit.x=1': inherit is read from files only"),
+    ("grpo.lr=\t", "tiny (built-in) (--set grpo.lr): field 'grpo.lr': expected a number, got None"),  # empty
+])
+def test_a_bad_override_is_named_in_words(override, words):
+    with pytest.raises(InputError) as info:
+        load_recipe("tiny", [override])
+    assert str(info.value) == words
+
+
+def test_an_override_splits_at_its_first_equals_sign():
+    assert load_recipe("tiny", ["name=run=2"]).name == "run=2"
