@@ -11,7 +11,7 @@ import pytest
 
 from rewardmap.errors import InputError
 from rewardmap.model.generate import Sampling
-from rewardmap.train.recipe import grpo_config_kwargs, load_recipe, setting, sft_config_kwargs
+from rewardmap.train.recipe import grpo_config_kwargs, load_recipe, runs_on_cpu, setting, sft_config_kwargs
 
 PAPER = "recipes/qwen2.5-vl-7b/rewardmap.yaml"
 
@@ -65,6 +65,8 @@ def test_tiny_maps_onto_these_trl_arguments():
            "max_length": None, "train_sampling_strategy": "batch_rebalance", "length_column_name": "length",
            "remove_unused_columns": False}
     assert sft_config_kwargs(recipe, "runs/x") == sft
+    every_step = grpo_config_kwargs(load_recipe("tiny", ["grpo.save_steps=1"]), "runs/x")
+    assert (every_step["save_strategy"], every_step["save_steps"]) == ("steps", 1)
     plain = load_recipe("tiny", ["sft.balance_lengths=false", "sft.max_length=512", "sft.save_steps=0"])
     assert sft_config_kwargs(plain, "runs/x") == {
         **{k: v for k, v in sft.items() if k not in ("train_sampling_strategy", "length_column_name",
@@ -143,7 +145,9 @@ def test_sampled_evaluation_takes_grpos_top_p_and_its_own_seed():
 def test_resolving_fills_the_name_the_folder_and_the_format_reward(tmp_path):
     path = tmp_path / "my-run.yaml"
     path.write_text("reward: {variant: robust}\n", encoding="utf-8")
-    resolved = load_recipe(path).resolved()
+    recipe = load_recipe(path)
+    assert grpo_config_kwargs(recipe, "out")["run_name"] == sft_config_kwargs(recipe, "out")["run_name"] == "my-run"
+    resolved = recipe.resolved()
     assert (resolved.name, resolved.output.dir, resolved.reward.format_reward) == ("my-run", "runs/my-run", 1.0)
     assert load_recipe(PAPER).resolved().reward.format_reward == 0.0  # reference: the released code pays none
     changed = load_recipe("tiny")
@@ -212,3 +216,31 @@ def test_a_bad_override_is_named_in_words(override, words):
 
 def test_an_override_splits_at_its_first_equals_sign():
     assert load_recipe("tiny", ["name=run=2"]).name == "run=2"
+
+
+@pytest.mark.parametrize("gpu, device, expected", [(False, "auto", (True, False)), (True, "auto", (False, True)),
+                                                   (True, "cpu", (True, False)), (False, "cpu", (True, False))])
+def test_the_device_decides_use_cpu_and_the_default_bf16(monkeypatch, gpu, device, expected):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: gpu)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    recipe = load_recipe("tiny", [f"model.device={device}", "grpo.bf16=null", "sft.bf16=null"])
+    for kwargs in (grpo_config_kwargs(recipe, "out"), sft_config_kwargs(recipe, "out")):
+        assert (kwargs["use_cpu"], kwargs["bf16"]) == expected
+    assert runs_on_cpu(recipe) is expected[0]
+
+
+def test_older_transformers_names_get_the_warmup_ratio_and_gradient_checkpointing(monkeypatch):
+    """transformers 5.0-5.x before the rename: warmup_ratio and gradient_checkpointing."""
+    import trl
+
+    for cls in ("GRPOConfig", "SFTConfig"):
+        names = _names(getattr(trl, cls)) - {"warmup_steps", "activation_checkpointing"}
+        old = dataclasses.make_dataclass(cls, [(n, object, None) for n in
+                                               sorted(names | {"warmup_ratio", "gradient_checkpointing"})])
+        monkeypatch.setattr(trl, cls, old)
+    recipe = load_recipe("tiny", ["grpo.gradient_checkpointing=true"])
+    grpo, sft = grpo_config_kwargs(recipe, "out"), sft_config_kwargs(recipe, "out")
+    assert (grpo["warmup_ratio"], grpo["gradient_checkpointing"], sft["warmup_ratio"]) == (0.05, True, 0.0)
+    assert not {"warmup_steps", "activation_checkpointing"} & (grpo.keys() | sft.keys())
