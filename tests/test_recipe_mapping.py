@@ -114,9 +114,6 @@ def test_errors_of_the_trl_mapping_name_the_recipe_and_the_setting():
         sft_config_kwargs(load_recipe("tiny", ["sft.extra={max_length: 5}"]), "out")
     assert str(info.value) == ("tiny (built-in): field 'sft.extra.max_length': the recipe already sets max_length; "
                                "change the recipe setting instead")
-    with pytest.raises(InputError) as info:
-        grpo_config_kwargs(load_recipe("tiny", ["grpo.extra={xyzzy: 1}"]), "out")
-    assert str(info.value).startswith("tiny (built-in): field 'grpo.extra.xyzzy': GRPOConfig has no argument 'xyzzy'")
 
 
 def test_model_processor_and_lora_arguments():
@@ -244,3 +241,67 @@ def test_older_transformers_names_get_the_warmup_ratio_and_gradient_checkpointin
     grpo, sft = grpo_config_kwargs(recipe, "out"), sft_config_kwargs(recipe, "out")
     assert (grpo["warmup_ratio"], grpo["gradient_checkpointing"], sft["warmup_ratio"]) == (0.05, True, 0.0)
     assert not {"warmup_steps", "activation_checkpointing"} & (grpo.keys() | sft.keys())
+
+
+KNOWN = "known: Counting1, Counting2, Counting3, TorF1, TorF2, planning"
+CROSS_CHECKS = [  # (overrides of tiny, the error after "tiny (built-in): ", or None: accepted)
+    (["data.types=[TorF3]"], f"field 'data.types': unknown question type 'TorF3' (did you mean 'TorF2'?); {KNOWN}"),
+    (["data.types=[Xyzzy]"], f"field 'data.types': unknown question type 'Xyzzy'; {KNOWN}"),
+    (["sft.types=[TorF1, TorF1]"], "field 'sft.types': a question type is listed twice"),
+    (["data.types=[]"], "field 'data.types': no question types to train on"),
+    (["sft.per_type={Countng3: 4}"], f"field 'sft.per_type.Countng3': unknown question type (did you mean "
+                                     f"'Counting3'?); {KNOWN}"),
+    (["sft.per_type={Xyzzy: 1}"], f"field 'sft.per_type.Xyzzy': unknown question type; {KNOWN}"),
+    (["grpo.per_type={planning: 0}"], "field 'grpo.per_type.planning': must be at least 1, got 0 (leave a type out "
+                                      "with data.types or sft.types)"),
+    (["grpo.per_type={TorF1: 1}", "sft.per_type={TorF1: 1}"], None),
+    (["grpo.epochs=0"], "field 'grpo.epochs': must be above 0 (turn GRPO off with grpo.enabled: false)"),
+    (["grpo.enabled=false", "grpo.epochs=0"], None),
+    (["grpo.temperature=0"], "field 'eval.temperature': sampled answers need a temperature above 0 (eval.samples: 0 "
+                             "turns them off)"),
+    (["sft.enabled=true", "sft.types=[planning]", "data.types=[TorF1]"],
+     "field 'sft.types': none of them is in data.types, so SFT has nothing to train on"),
+    (["sft.enabled=false", "sft.types=[planning]", "data.types=[TorF1]"], None),
+    (["data.heldout_cities=1000"], "field 'data.heldout_cities': holding out 1000 of 1000 synthetic cities leaves "
+                                   "none to train on"),
+    (["data.heldout_cities=999"], None),
+    (["data.dataset=x", "data.heldout_cities=1000"], None),  # a dataset folder's cities are counted when it is read
+    (["curriculum.preset=custom"], "field 'curriculum.stages': give stages exactly when curriculum.preset is custom "
+                                   "(preset is 'custom')"),
+    (["curriculum.preset=custom", "curriculum.stages=[[TorF1], [TorF1]]"],
+     "field 'curriculum.stages': question type 'TorF1' is in stage 1 and stage 2; a type belongs to one stage"),
+    (["reward.map_weights=[1, 2]"], "field 'reward.map_weights': map_weights must be three finite numbers > 0, got "
+                                    "(1.0, 2.0)"),
+    (["grpo.per_device_batch_size=5"], "field 'grpo.per_device_batch_size': 5 does not divide the 32 completions of "
+                                       "a step (prompts_per_step x num_generations)"),
+    (["grpo.compile_generation=true", "grpo.cache_implementation=offloaded"],
+     "field 'grpo.compile_generation': needs grpo.cache_implementation static (transformers compiles decoding only "
+     "over a static cache)"),
+    (["grpo.compile_generation=true", "grpo.cache_implementation=offloaded_static"], None),
+    (["sft.per_device_batch_size=16"], "field 'sft.balance_lengths': needs per_device_batch_size below batch_size "
+                                       "(16 >= 16): the questions of one step are split into forward passes by length"),
+    (["sft.balance_lengths=false", "sft.per_device_batch_size=16"], None),
+    (["sft.per_device_batch_size=5"], "field 'sft.per_device_batch_size': 5 does not divide sft.batch_size 16"),
+]
+
+
+@pytest.mark.parametrize("overrides, error", CROSS_CHECKS, ids=[" ".join(c[0]) for c in CROSS_CHECKS])
+def test_checks_across_settings_name_the_setting_in_words(overrides, error):
+    if error is None:
+        load_recipe("tiny", overrides)
+        return
+    with pytest.raises(InputError) as info:
+        load_recipe("tiny", overrides)
+    assert str(info.value) == f"tiny (built-in): {error}"
+
+
+@pytest.mark.parametrize("extra, error", [
+    ("{xyzzy: 1}", "field 'grpo.extra.xyzzy': GRPOConfig has no argument 'xyzzy'"),
+    ("{num_generation: 1}", "field 'grpo.extra.num_generation': GRPOConfig has no argument 'num_generation' (did you "
+                            "mean 'num_generations'?)"),
+    ("{beta: 1}", "field 'grpo.extra.beta': the recipe already sets beta; change the recipe setting instead"),
+])
+def test_extra_trl_arguments_are_refused_in_words(extra, error):
+    with pytest.raises(InputError) as info:
+        grpo_config_kwargs(load_recipe("tiny", [f"grpo.extra={extra}"]), "out")
+    assert str(info.value) == f"tiny (built-in): {error}"
