@@ -11,7 +11,7 @@ import pytest
 
 from rewardmap.errors import InputError
 from rewardmap.model.generate import Sampling
-from rewardmap.train.recipe import grpo_config_kwargs, load_recipe, runs_on_cpu, setting, sft_config_kwargs
+from rewardmap.train.recipe import Recipe, grpo_config_kwargs, load_recipe, runs_on_cpu, setting, sft_config_kwargs
 
 PAPER = "recipes/qwen2.5-vl-7b/rewardmap.yaml"
 
@@ -305,3 +305,27 @@ def test_extra_trl_arguments_are_refused_in_words(extra, error):
     with pytest.raises(InputError) as info:
         grpo_config_kwargs(load_recipe("tiny", [f"grpo.extra={extra}"]), "out")
     assert str(info.value) == f"tiny (built-in): {error}"
+
+
+@pytest.mark.parametrize("content, error", [
+    (b"name: caf\xe9\n", "r.yaml: not UTF-8 text (byte 9)"),  # Latin-1: once a traceback
+    (b"grpo:\n  lr: [1\n", "r.yaml:3: invalid YAML: ..."),  # then libyaml's words, or PyYAML's
+    (b"7\n", "r.yaml: a recipe is a mapping of settings, got int"),
+    (b"inherit: [a.yaml, 3]\n", "r.yaml: field 'inherit': expected a path or a list of paths, got ['a.yaml', 3]"),
+    (b"inherit: nothere.yaml\n", "nothere.yaml: no such recipe file (relative to r.yaml); built-in recipes: "
+                                 "tiny, tiny-base"),
+    (b"inherit: r.yaml\n", "r.yaml: field 'inherit': r.yaml inherits back from this file (a cycle)"),
+])
+def test_a_bad_recipe_file_is_one_line_naming_it(tmp_path, monkeypatch, content, error):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.yaml").write_bytes(content)
+    with pytest.raises(InputError) as info:
+        load_recipe("r.yaml")
+    message = str(info.value)
+    assert message.startswith(error[:-3]) and "\n" not in message if error.endswith("...") else message == error
+
+
+def test_an_empty_recipe_file_is_the_defaults(tmp_path):
+    (tmp_path / "empty.yaml").write_text("# nothing set\n", encoding="utf-8")
+    recipe = load_recipe(tmp_path / "empty.yaml")
+    assert recipe == Recipe() and recipe.source == str(tmp_path / "empty.yaml")

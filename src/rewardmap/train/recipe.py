@@ -472,6 +472,8 @@ def _read_yaml(path: Path, label: str) -> dict:
         raise InputError(f"{label}{at}: invalid YAML: {' '.join(str(problem).split())}") from None
     except OSError as e:
         raise InputError(f"{label}: cannot read ({e.strerror})") from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"{label}: not UTF-8 text (byte {e.start})") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
