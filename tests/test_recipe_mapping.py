@@ -311,6 +311,7 @@ def test_extra_trl_arguments_are_refused_in_words(extra, error):
     (b"name: caf\xe9\n", "r.yaml: not UTF-8 text (byte 9)"),  # Latin-1: once a traceback
     (b"grpo:\n  lr: [1\n", "r.yaml:3: invalid YAML: ..."),  # then libyaml's words, or PyYAML's
     (b"7\n", "r.yaml: a recipe is a mapping of settings, got int"),
+    (b"name: a\x07\n", "r.yaml: invalid YAML: ..."),  # a reader's error: no line
     (b"inherit: [a.yaml, 3]\n", "r.yaml: field 'inherit': expected a path or a list of paths, got ['a.yaml', 3]"),
     (b"inherit: nothere.yaml\n", "nothere.yaml: no such recipe file (relative to r.yaml); built-in recipes: "
                                  "tiny, tiny-base"),
@@ -329,3 +330,56 @@ def test_an_empty_recipe_file_is_the_defaults(tmp_path):
     (tmp_path / "empty.yaml").write_text("# nothing set\n", encoding="utf-8")
     recipe = load_recipe(tmp_path / "empty.yaml")
     assert recipe == Recipe() and recipe.source == str(tmp_path / "empty.yaml")
+
+
+COERCED = [  # (override of tiny, the value the setting then holds)
+    ("grpo.lr=1", 1.0), ("grpo.lr='3e-6'", 3e-6), ("grpo.num_generations='8'", 8), ("grpo.num_generations=8.0", 8),
+    ("grpo.report_to=[wandb, tensorboard]", ["wandb", "tensorboard"]), ("grpo.bf16=null", None),
+    ("model.lora.dropout=1.0", 1.0), ("model.lora.dropout=0", 0.0), ("eval.temperature=0.5", 0.5),
+    ("data.min_pixels=1", 1), ("grpo.top_p=1", 1.0), ("grpo.loss_type=grpo", "grpo"),
+]
+
+
+@pytest.mark.parametrize("override, value", COERCED, ids=[c[0] for c in COERCED])
+def test_a_value_is_read_as_its_settings_type(override, value):
+    held = load_recipe("tiny", [override])
+    for part in override.split("=")[0].split("."):
+        held = getattr(held, part)
+    assert held == value and type(held) is type(value)
+
+
+def _field(key):
+    return f"tiny (built-in) (--set {key}): field '{key}'"
+
+
+@pytest.mark.parametrize("override, error", [
+    ("grpo.lr=.inf", "expected a number, got inf"), ("grpo.lr='inf'", "expected a number, got inf"),
+    ("grpo.lr=null", "expected a number, got None"),
+    ("grpo.num_generations=true", "expected an integer, got True"),
+    ("model.lora.dropout=1.5", "must be at most 1.0, got 1.5"), ("grpo.top_p=1.0001", "must be at most 1.0, got 1.0001"),
+    ("grpo.lr=-1", "must be at least 0.0, got -1.0"), ("data.min_pixels=0", "must be at least 1, got 0"),
+    ("grpo.loss_type=xyzzy", "'xyzzy' is not one of grpo, dr_grpo, dapo, bnpo, cispo, sapo, luspo, vespo"),
+    ("grpo.loss_type=dapoo", "'dapoo' is not one of grpo, dr_grpo, dapo, bnpo, cispo, sapo, luspo, vespo (did you "
+                             "mean 'dapo'?)"),
+    ("zzzz=1", "unknown setting; known here: name, data, model, curriculum, reward, sft, grpo, eval, output"),
+])
+def test_a_value_outside_its_settings_rules_is_named(override, error):
+    key = override.split("=")[0]
+    with pytest.raises(InputError) as info:
+        load_recipe("tiny", [override])
+    assert str(info.value) == f"{_field(key)}: {error}"
+
+
+@pytest.mark.parametrize("override, error", [
+    ("grpo.per_type={1: 2}", "tiny (built-in) (--set grpo.per_type): field 'grpo.per_type.1': expected a text, got 1"),
+    ("data.types=[TorF1, 3]", "tiny (built-in) (--set data.types): field 'data.types.1': expected a text, got 3"),
+])
+def test_an_item_of_the_wrong_kind_is_named_by_its_place(override, error):
+    with pytest.raises(InputError) as info:
+        load_recipe("tiny", [override])
+    assert str(info.value) == error
+
+
+def test_a_mapping_setting_merges_over_the_recipes():
+    tiny = load_recipe("tiny", ["model.tiny={a: 1}"]).model.tiny
+    assert tiny == {**load_recipe("tiny").model.tiny, "a": 1}
