@@ -147,6 +147,8 @@ def test_resolving_fills_the_name_the_folder_and_the_format_reward(tmp_path):
     resolved = recipe.resolved()
     assert (resolved.name, resolved.output.dir, resolved.reward.format_reward) == ("my-run", "runs/my-run", 1.0)
     assert load_recipe(PAPER).resolved().reward.format_reward == 0.0  # reference: the released code pays none
+    unnamed = load_recipe("tiny", ["name=null"])  # a built-in recipe's name, not its label's
+    assert unnamed.resolved().name == grpo_config_kwargs(unnamed, "out")["run_name"] == "tiny"
     changed = load_recipe("tiny")
     changed.grpo.lr = -1.0  # a recipe changed in code is checked again, and the error names where it came from
     with pytest.raises(InputError, match=r"^tiny \(built-in\): field 'grpo\.lr': must be at least 0\.0, got -1\.0$"):
