@@ -656,11 +656,16 @@ def _wrong(value, tp, path, label) -> _WrongType:
     return _WrongType(f"{where(label, field='.'.join(path))}: expected {_describe(tp)}, got {value!r}")
 
 
+def _did_you_mean(word: str, known) -> str:
+    """` (did you mean 'X'?)` for the known name nearest WORD, or nothing when none is near."""
+    close = difflib.get_close_matches(word, known, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _check_rules(value, rules: Mapping, dotted: str, label: str) -> None:
     choices = rules.get("choices")
     if choices is not None and isinstance(value, str) and value not in choices:
-        close = difflib.get_close_matches(value, choices, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = _did_you_mean(value, choices)
         raise InputError(f"{where(label, field=dotted)}: {value!r} is not one of {', '.join(choices)}{hint}")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if "min" in rules and value < rules["min"]:
@@ -674,8 +679,7 @@ def _validate(recipe: Recipe, label: str) -> None:
     for key, types in (("data.types", recipe.data.types), ("sft.types", recipe.sft.types)):
         for t in types:
             if t not in QUESTION_TYPES:
-                close = difflib.get_close_matches(t, QUESTION_TYPES, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = _did_you_mean(t, QUESTION_TYPES)
                 raise InputError(f"{where(label, field=key)}: unknown question type {t!r}{hint}; "
                                  f"known: {', '.join(QUESTION_TYPES)}")
         if len(set(types)) != len(types):
@@ -683,8 +687,7 @@ def _validate(recipe: Recipe, label: str) -> None:
     for key, per_type in (("sft.per_type", recipe.sft.per_type), ("grpo.per_type", recipe.grpo.per_type)):
         for t, n in per_type.items():
             if t not in QUESTION_TYPES:
-                close = difflib.get_close_matches(t, QUESTION_TYPES, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = _did_you_mean(t, QUESTION_TYPES)
                 raise InputError(f"{where(label, field=f'{key}.{t}')}: unknown question type{hint}; "
                                  f"known: {', '.join(QUESTION_TYPES)}")
             if n < 1:
@@ -830,8 +833,7 @@ def _add_extra(kwargs: dict, extra: Mapping, config_cls, what: str, label: str) 
             raise InputError(f"{where(label, field=dotted)}: the recipe already sets {key}; change the recipe "
                              "setting instead")
         if key not in names:
-            close = difflib.get_close_matches(key, names, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = _did_you_mean(key, names)
             raise InputError(f"{where(label, field=dotted)}: {config_cls.__name__} has no argument {key!r}{hint}")
         kwargs[key] = value
     return kwargs
