@@ -272,6 +272,10 @@ CROSS_CHECKS = [  # (overrides of tiny, the error after "tiny (built-in): ", or 
                                    "(preset is 'custom')"),
     (["curriculum.preset=custom", "curriculum.stages=[[TorF1], [TorF1]]"],
      "field 'curriculum.stages': question type 'TorF1' is in stage 1 and stage 2; a type belongs to one stage"),
+    (["curriculum.preset=custom", "curriculum.stages=[[TorF1, TorF2], [Counting1, Counting2]]"],
+     "field 'curriculum.stages': no stage trains Counting3, planning, which data.types keeps"),
+    (["grpo.use_liger_kernel=true"], "field 'grpo.use_liger_kernel': liger-kernel is not installed (pip install "
+                                     "rewardmap[liger])"),  # find_spec finds none here (the test says so)
     (["reward.map_weights=[1, 2]"], "field 'reward.map_weights': map_weights must be three finite numbers > 0, got "
                                     "(1.0, 2.0)"),
     (["grpo.per_device_batch_size=5"], "field 'grpo.per_device_batch_size': 5 does not divide the 32 completions of "
@@ -288,7 +292,11 @@ CROSS_CHECKS = [  # (overrides of tiny, the error after "tiny (built-in): ", or 
 
 
 @pytest.mark.parametrize("overrides, error", CROSS_CHECKS, ids=[" ".join(c[0]) for c in CROSS_CHECKS])
-def test_checks_across_settings_name_the_setting_in_words(overrides, error):
+def test_checks_across_settings_name_the_setting_in_words(monkeypatch, overrides, error):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "liger_kernel" else real(name, *a))
     if error is None:
         load_recipe("tiny", overrides)
         return
