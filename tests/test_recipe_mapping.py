@@ -321,6 +321,7 @@ def test_extra_trl_arguments_are_refused_in_words(extra, error):
     (b"name: caf\xe9\n", "r.yaml: not UTF-8 text (byte 9)"),  # Latin-1: once a traceback
     (b"grpo:\n  lr: [1\n", "r.yaml:3: invalid YAML: ...expected ',' or ']'"),  # libyaml's words, or PyYAML's
     (b"7\n", "r.yaml: a recipe is a mapping of settings, got int"),
+    (b"data: {types: &x [*x]}\n", "r.yaml: field 'data.types.0': expected a text, got [[...]]"),  # holds itself
     (b"name: a\x07\n", "r.yaml: invalid YAML: ...unacceptable character #x0007"),  # a reader's error: no line
     (b"inherit: [a.yaml, 3]\n", "r.yaml: field 'inherit': expected a path or a list of paths, got ['a.yaml', 3]"),
     (b"inherit: nothere.yaml\n", "nothere.yaml: no such recipe file (relative to r.yaml); built-in recipes: "
