@@ -433,3 +433,18 @@ def test_a_recipe_file_that_cannot_be_read_is_named(tmp_path, monkeypatch):
 
 def test_the_default_recipe_is_tiny():
     assert load_recipe() == load_recipe("tiny") and load_recipe().source == "tiny (built-in)"
+
+
+def test_errors_name_a_file_as_given_and_a_parent_by_its_normal_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for rel, text in (("shared/base.yaml", "grpo: {num_generations: lots}\n"), ("rows/row.yaml", "inherit: "
+                      "../shared/./base.yaml\n"), ("bad.yaml", "grpo: {lr: x}\n"), ("loop_a.yaml", "inherit: loop_b.yaml\n"),
+                      ("loop_b.yaml", "inherit: loop_a.yaml\n")):
+        (tmp_path / rel).parent.mkdir(exist_ok=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    for name, error in (("rows/row.yaml", "shared/base.yaml: field 'grpo.num_generations': expected an integer, got 'lots'"),
+                        ("rows/../bad.yaml", "rows/../bad.yaml: field 'grpo.lr': expected a number, got 'x'"),
+                        ("loop_a.yaml", "loop_b.yaml: field 'inherit': loop_a.yaml inherits back from this file (a cycle)")):
+        with pytest.raises(InputError) as info:
+            load_recipe(name)
+        assert str(info.value) == error
