@@ -102,6 +102,34 @@ def test_the_clean_dataset_passes(clean):
     assert result.exit_code == 0 and result.stdout == "", result.output
     assert "checked 6 records (Counting1 1, Counting2 1, Counting3 1, TorF1 1, TorF2 1, planning 1): ok" \
         in summary(result)
+    # one question of each Plus type: its one answer is right for all of them, a warning beside the ok
+    assert summary(result).endswith(
+        "ok free answers (right more than 60% of the time without reading the map): Counting1: answer 1 is right "
+        "for 100% of its 1 questions; Counting2: answer 2 is right for 100% of its 1 questions; Counting3: answer 4 "
+        "is right for 100% of its 1 questions; TorF1: answer 0 is right for 100% of its 1 questions; TorF2: answer 1 "
+        "is right for 100% of its 1 questions"), result.stderr
+
+
+def test_the_count_per_type_names_a_type_that_is_not_a_string(clean, tmp_path):
+    folder = tmp_path / "data"
+    shutil.copytree(clean, folder)
+    records = [*RECORDS, {**RECORDS[LINE["TorF1"] - 1], "id": "q7"}, {"id": "q8", "type": None}, {"id": "q9", "type": 5}]
+    (folder / "questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    result = data_check(folder)
+    assert "checked 9 records ((not a string) 1, Counting1 1, Counting2 1, Counting3 1, TorF1 2, TorF2 1, " \
+           "planning 1, None 1): 2 problems (type 2)" in summary(result), result.stderr
+    assert "free answers" in summary(result) and "TorF1: answer 0 is right for 100% of its 2 questions" in summary(result)
+
+
+def test_a_section_may_carry_fields_of_its_own(clean, tmp_path):
+    """Only the section fields are checked: another key (even one a record has, such as answer) is left alone."""
+    folder = tmp_path / "data"
+    shutil.copytree(clean, folder)
+    records = json.loads(json.dumps(RECORDS))
+    records[LINE["planning"] - 1]["routes"][0][0].update(answer="Line 2", note=3)
+    (folder / "questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    result = data_check(folder)
+    assert result.exit_code == 0 and result.stdout == "", result.output
 
 
 # --- the cases -------------------------------------------------------------------------------
@@ -387,6 +415,17 @@ LABELS = [  # (name, positions file of the toy map, the label problems data chec
      ["Z Station: has a label but no position"]),
     ("outside", {"labels": {"A Station": [-5, 20, 6, 30]}, "stations": {"A Station": [8, 25]}, "lines": {}},
      ["A Station: outside the image"]),
+    # the map is white: a line or another colour drawn white crosses every label
+    ("line-colour", {"labels": {"A Station": [14, 20, 50, 30]}, "stations": {"A Station": [8, 25]},
+                     "lines": {"Line 1": "#ffffff"}}, ["A Station: crossed by a line or a line badge"]),
+    ("other-colour", {"labels": {"A Station": [14, 20, 50, 30]}, "stations": {"A Station": [8, 25]}, "lines": {},
+                      "other_colours": ["#ffffff"]}, ["A Station: crossed by a line or a line badge"]),
+    ("reserved", {"labels": {"A Station": [14.0, 20, 50, 30]}, "stations": {"A Station": [8, 25]}, "lines": {},
+                  "reserved": [[40.0, 0, 64, 10], [45, 28, 64, 48]]}, ["A Station: overlaps the title or the legend"]),
+    ("nearer", {"labels": {"A Station": [40, 20, 52, 30]}, "stations": {"A Station": [8, 25], "B Station": [58, 25]},
+                "lines": {}}, ["A Station: nearer to B Station than to its own station"]),
+    ("leader", {"labels": {"A Station": [40, 20, 52, 30]}, "stations": {"A Station": [8, 25], "B Station": [58, 25]},
+                "lines": {}, "leaders": {"A Station": [10, 25, 40, 25]}}, []),  # its leader starts at A
 ]
 
 
@@ -404,11 +443,100 @@ def test_label_problems_of_a_synthetic_map_are_reported_beside_the_answers(clean
     assert f"labels of 1 synthetic maps: {len(found)} problems on {len(shown)} maps" in summary(result)
 
 
+@pytest.fixture
+def ascii_locale():
+    """The C locale's character set (ASCII) for what Python reads without naming an encoding."""
+    import locale
+
+    before = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")
+    yield
+    locale.setlocale(locale.LC_CTYPE, before)
+
+
+def test_a_positions_file_is_read_as_utf8_whatever_the_locale(clean, tmp_path, ascii_locale):
+    folder = tmp_path / "data"
+    shutil.copytree(clean, folder)
+    (folder / "positions/testland").mkdir(parents=True)
+    positions = {"labels": {"Zürich Hbf": [-5, 20, 6, 30]}, "stations": {"Zürich Hbf": [8, 25]}, "lines": {}}
+    (folder / "positions/testland/toyville.json").write_bytes(json.dumps(positions, ensure_ascii=False).encode())
+    result = data_check(folder)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["maps/testland/toyville.png: 1 label problems: Zürich Hbf: outside the image"]
+
+
+@pytest.mark.parametrize("figure, positions", [("maps/toyville.png", "positions/toyville.json"),
+                                                ("pictures/testland/toyville.png", "positions/testland/toyville.json")])
+def test_only_a_map_under_maps_country_has_its_labels_checked(clean, tmp_path, figure, positions):
+    """The positions file of a synthetic map is found from maps/<country>/<city>.png; a map elsewhere
+    (a real or imported one) has no labels to check, whatever lies under positions/."""
+    folder = tmp_path / "data"
+    shutil.copytree(clean, folder)
+    (folder / figure).parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(folder / "maps/testland/toyville.png", folder / figure)
+    (folder / positions).parent.mkdir(parents=True, exist_ok=True)
+    (folder / positions).write_text(json.dumps(LABELS[2][1]))  # a label outside the image
+    records = [{**r, "figure": figure} if r["figure"] else r for r in RECORDS]
+    (folder / "questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    result = data_check(folder)
+    assert result.exit_code == 0 and result.stdout == "", result.output
+    assert "labels of" not in summary(result)
+
+
+def test_route_questions_of_two_cities_are_each_routed_on_their_own_map(clean, tmp_path):
+    """The checker keeps one router per station file: a route on the second city is not looked
+    for on the first city's lines."""
+    folder = tmp_path / "data"
+    shutil.copytree(clean, folder)
+    islands = {**TOYVILLE, "city": "islands", "json": "stations/testland/islands.json", "difficulty_city": "easy",
+               "city_line_count": 2, "city_transfer_count": 0}
+    route = _record(7, "planning", "Route Name: North Line\n...", "N1 Station", "N2 Station", difficulty="easy",
+                    question_long="A long planning question?",
+                    routes=[[_section("North Line", "N1 Station", "N2 Station", [])]])
+    records = [*RECORDS, {**route, **{f: islands[f] for f in islands}}]
+    (folder / "questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    result = data_check(folder)
+    assert result.exit_code == 0 and result.stdout == "", result.output
+    assert "checked 7 records" in summary(result)
+
+
+def _gone(n: int):
+    """Records 2..N+1 name a map that is not there; record 1 has a wrong answer."""
+    def change(records):
+        records[0]["answer"] = 2
+        for r in records[1:n + 1]:
+            r["figure"] = "maps/testland/gone.png"
+    return change
+
+
+@pytest.mark.parametrize("n, lines", [(5, "lines 2, 3, 4, 5, 6)"), (2, "lines 2, 3)")])
+def test_a_problem_of_many_records_is_one_line_with_their_count_and_first_lines(clean, tmp_path, n, lines):
+    folder = tmp_path / "data"
+    shutil.copytree(clean, folder)
+    records = json.loads(json.dumps(RECORDS))
+    _gone(n)(records)
+    (folder / "questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    result = data_check(folder)
+    questions = folder / "questions.jsonl"
+    assert result.exit_code == 1 and result.stdout.splitlines() == [  # in order of first appearance
+        f"{questions}:1: field 'answer': is 2, the station file gives 1",
+        f"{questions}: field 'figure': image 'maps/testland/gone.png' is missing ({n} records, {lines}"], result.stdout
+
+
+def test_more_records_than_shown_end_their_lines_with_dots(clean, tmp_path):
+    folder = tmp_path / "data"
+    shutil.copytree(clean, folder)
+    (folder / "maps/testland/toyville.png").unlink()
+    result = data_check(folder)
+    assert result.stdout.splitlines() == [f"{folder / 'questions.jsonl'}: field 'figure': image "
+                                          "'maps/testland/toyville.png' is missing (6 records, lines 1, 2, 3, 4, 5, ...)"]
+    assert ": 6 problems (figure 6)" in summary(result)
+
+
 # --- every message has a case ------------------------------------------------------------------
 
 # The messages no dataset can make the checker say, and why.
 UNREACHABLE = {
-    "not a path": "`json` is checked to be a string (schema) before the station file is opened",
     "not a Plus type": "the checker asks for a Plus answer only for the Plus types",
     "has no pixels": "every Pillow reader refuses an image of no pixels on opening (`not an image file`)",
     "is not a regular file": "the checker opens only what `is_file` finds regular; anything else is `missing`",
@@ -418,12 +546,20 @@ SOURCES = [check, schema.field_problems, loading, images.check_map, plus.plus_an
            fileio.read_capped, fileio.parse_json]
 
 
+class _MutantsLeftOut(ast.NodeTransformer):
+    """Under mutation testing (tools/mutation.py, mutmut) a module also holds a mutated copy of each
+    function, `x_NAME__mutmut_N`, beside the original: only the original's messages count."""
+
+    def visit_FunctionDef(self, node):
+        return None if re.search(r"__mutmut_\d+$", node.name) else self.generic_visit(node)
+
+
 def _templates(source) -> list[str]:
     """The messages SOURCE writes, as texts with `{}` for each value filled in: the second
     item of each `yield (field, message)` and of each pair in a returned list, each string
     returned, each raised exception's message, and what is assigned to a variable that is
     yielded as a message or raised."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(source)))
+    tree = _MutantsLeftOut().visit(ast.parse(textwrap.dedent(inspect.getsource(source))))
     found = []
     for function in ast.walk(tree):
         if not isinstance(function, ast.FunctionDef):
@@ -443,7 +579,7 @@ def _templates(source) -> list[str]:
             elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args:
                 found.append(node.exc.args[0])
             elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in said for t in node.targets):
-                value = node.value  # `msg = ...; raise E(msg)`, `found = ... else "not a path"; yield f, found`
+                value = node.value  # `msg = ...; raise E(msg)`, `found = a if c else "b"; yield f, found`
                 found += [value.body, value.orelse] if isinstance(value, ast.IfExp) else [value]
     texts = []
     for node in found:

@@ -194,7 +194,7 @@ def _problems(r: dict, checker: _Checker, ids: dict, lineno: int):
     image = checker.image_problem(r["figure"])
     if image:
         yield "figure", image
-    network = checker.network(r["json"]) if isinstance(r["json"], str) else "not a path"
+    network = checker.network(r["json"])  # a string: field_problems said so above
     if isinstance(network, str):
         yield "json", network
         return

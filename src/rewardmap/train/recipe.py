@@ -472,6 +472,8 @@ def _read_yaml(path: Path, label: str) -> dict:
         raise InputError(f"{label}{at}: invalid YAML: {' '.join(str(problem).split())}") from None
     except OSError as e:
         raise InputError(f"{label}: cannot read ({e.strerror})") from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"{label}: not UTF-8 text (byte {e.start})") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -642,8 +644,9 @@ def _describe(tp) -> str:
     if origin in (Union, UnionType):
         parts = [_describe(a) for a in args if a is not type(None)]
         return " or ".join(parts) + (" (or empty)" if type(None) in args else "")
-    if origin is list:
-        return f"a list of {_describe(args[0]).removeprefix('a ').removeprefix('an ')}s"
+    if origin is list:  # "a list of texts", "a list of lists of texts": the item's noun, without its article
+        head, of, rest = _describe(args[0]).partition(" ")[2].partition(" of ")
+        return f"a list of {head}s{of}{rest}"
     if dataclasses.is_dataclass(tp) or tp is dict or origin is dict:
         return "a mapping"
     return {bool: "true or false", int: "an integer", float: "a number", str: "a text"}.get(tp, str(tp))
@@ -653,11 +656,16 @@ def _wrong(value, tp, path, label) -> _WrongType:
     return _WrongType(f"{where(label, field='.'.join(path))}: expected {_describe(tp)}, got {value!r}")
 
 
+def _did_you_mean(word: str, known) -> str:
+    """` (did you mean 'X'?)` for the known name nearest WORD, or nothing when none is near."""
+    close = difflib.get_close_matches(word, known, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _check_rules(value, rules: Mapping, dotted: str, label: str) -> None:
     choices = rules.get("choices")
     if choices is not None and isinstance(value, str) and value not in choices:
-        close = difflib.get_close_matches(value, choices, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = _did_you_mean(value, choices)
         raise InputError(f"{where(label, field=dotted)}: {value!r} is not one of {', '.join(choices)}{hint}")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if "min" in rules and value < rules["min"]:
@@ -671,8 +679,7 @@ def _validate(recipe: Recipe, label: str) -> None:
     for key, types in (("data.types", recipe.data.types), ("sft.types", recipe.sft.types)):
         for t in types:
             if t not in QUESTION_TYPES:
-                close = difflib.get_close_matches(t, QUESTION_TYPES, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = _did_you_mean(t, QUESTION_TYPES)
                 raise InputError(f"{where(label, field=key)}: unknown question type {t!r}{hint}; "
                                  f"known: {', '.join(QUESTION_TYPES)}")
         if len(set(types)) != len(types):
@@ -680,8 +687,7 @@ def _validate(recipe: Recipe, label: str) -> None:
     for key, per_type in (("sft.per_type", recipe.sft.per_type), ("grpo.per_type", recipe.grpo.per_type)):
         for t, n in per_type.items():
             if t not in QUESTION_TYPES:
-                close = difflib.get_close_matches(t, QUESTION_TYPES, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = _did_you_mean(t, QUESTION_TYPES)
                 raise InputError(f"{where(label, field=f'{key}.{t}')}: unknown question type{hint}; "
                                  f"known: {', '.join(QUESTION_TYPES)}")
             if n < 1:
@@ -827,8 +833,7 @@ def _add_extra(kwargs: dict, extra: Mapping, config_cls, what: str, label: str) 
             raise InputError(f"{where(label, field=dotted)}: the recipe already sets {key}; change the recipe "
                              "setting instead")
         if key not in names:
-            close = difflib.get_close_matches(key, names, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = _did_you_mean(key, names)
             raise InputError(f"{where(label, field=dotted)}: {config_cls.__name__} has no argument {key!r}{hint}")
         kwargs[key] = value
     return kwargs
