@@ -9,7 +9,7 @@ DEMO_DIR ?= demo
 # development machines; on a GPU machine set TORCH to the build you want.
 TORCH ?= torch==2.13.0
 
-.PHONY: install demo data-demo tiny-base check-verl test bench mutation clean
+.PHONY: install demo data-demo tiny-base check-verl check-core test bench mutation clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,8 +33,8 @@ tiny-base: $(STAMP)
 	$(PY) -m rewardmap.train.ship runs/tiny-base
 
 # rewardmap's reward loaded and run by verl itself, in an environment of its own (.venv-verl:
-# verl 0.9.1 and its dependencies; rewardmap's code without its dependencies), configured as the
-# README says: integrations/verl_reward.py scores a drawn dataset's reference answers through it.
+# verl 0.9.1 and its dependencies; rewardmap's code without its dependencies), configured as
+# docs/data.md says: integrations/verl_reward.py scores a drawn dataset's reference answers through it.
 VERL ?= verl==0.9.1
 check-verl: $(STAMP)
 	test -x .venv-verl/bin/python || $(PYTHON) -m venv .venv-verl
@@ -42,6 +42,14 @@ check-verl: $(STAMP)
 	.venv-verl/bin/python -m pip install --quiet --no-deps -e .
 	$(VENV)/bin/rewardmap data synth --cities 3 --seed 0 --size 256 --per-city 12 --out .verl-check --overwrite
 	.venv-verl/bin/python integrations/verl_reward.py .verl-check
+
+# The light core alone (`pip install rewardmap`, no extras: no torch, transformers, TRL) in an
+# environment of its own (.venv-core): data, scoring, API evaluation and compare work, and the
+# commands that need an extra name it (tests/test_core_only.py).
+check-core:
+	test -x .venv-core/bin/python || $(PYTHON) -m venv .venv-core
+	.venv-core/bin/python -m pip install --quiet -e . 'pytest>=8'
+	REWARDMAP_CORE_ONLY=1 OMP_NUM_THREADS=1 .venv-core/bin/python -m pytest -p no:cacheprovider tests/test_core_only.py
 
 data-demo: $(STAMP)
 	$(VENV)/bin/rewardmap data synth --cities 6 --seed 0 --size 1024 --per-city 50 --out $(DEMO_DIR) --overwrite
@@ -65,4 +73,4 @@ mutation: $(STAMP)
 	$(PY) tools/mutation.py $(PACKAGES)
 
 clean:
-	rm -rf $(VENV) .venv-verl .verl-check $(DEMO_DIR) runs .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-verl .venv-core .verl-check $(DEMO_DIR) runs .pytest_cache .hypothesis

@@ -59,7 +59,8 @@ def wrap(owner, name: str, label: str, once: bool = False, last: bool = False) -
 
 note("script start")  # the interpreter and site are up
 import rewardmap.cli  # noqa: E402  (timed: the command's own imports)
-import rewardmap.eval.api as api  # noqa: E402
+import rewardmap.eval.backends.api as api_backend  # noqa: E402
+import rewardmap.eval.backends.client as client  # noqa: E402
 import rewardmap.eval.run as run  # noqa: E402
 import rewardmap.eval.store as store  # noqa: E402
 import rewardmap.datasets.records as data  # noqa: E402
@@ -71,8 +72,8 @@ wrap(data, "load_records", "load_records")  # load_benchmark imports it at call 
 # checks are the rest of load_benchmark, after load_records
 wrap(store.PredictionStore, "__init__", "open the store")
 wrap(store.PredictionStore, "pending", "pending")
-wrap(api.ChatClient, "probe", "GET /models")
-wrap(run, "user_turn", "first message", once=True)  # run.py's own binding
-wrap(api.ChatClient, "_post", "first POST", once=True, last=True)
+wrap(client.ChatClient, "probe", "GET /models")
+wrap(api_backend, "user_turn", "first message", once=True)  # the API backend's own binding
+wrap(client.ChatClient, "_post", "first POST", once=True, last=True)
 sys.argv[0] = "rewardmap"
 rewardmap.cli.app()

@@ -62,7 +62,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from rewardmap.eval.api import ChatClient, image_data_url, run_requests, user_turn
+from rewardmap.eval.backends.api import run_requests
+from rewardmap.eval.backends.client import ChatClient
+from rewardmap.eval.backends.messages import image_data_url, user_turn
 from rewardmap.eval.store import PredictionStore
 from rewardmap.questions.kinds import PLUS_TYPES
 

@@ -44,7 +44,7 @@ def measured_generate(model):
 
 
 def answer(model, processor, records, batch_size: int, max_new_tokens: int, folder: Path) -> dict:
-    from rewardmap.eval.local import LocalBackend
+    from rewardmap.eval.backends.local import LocalBackend
     from rewardmap.eval.run import requests_for
     from rewardmap.eval.store import PredictionStore
 

@@ -4,8 +4,8 @@
     python integrations/verl_reward.py DATASET_DIR
 
 It exports DATASET_DIR as `rewardmap data export --format verl` does, builds verl's own PPO
-trainer configuration with the README's overrides (OVERRIDES below, which the README quotes
-word for word; a test keeps the two equal), loads the reward through verl's own
+trainer configuration with the documented overrides (OVERRIDES below, which docs/data.md
+quotes word for word; a test keeps the two equal), loads the reward through verl's own
 `get_custom_reward_fn`, and scores every exported row: its reference answer must be right and
 earn a positive reward, a non-answer must be wrong. Prints one line per data source and exits 1
 on any failure.
@@ -18,7 +18,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-# The verl overrides the README gives for rewardmap's reward (hydra syntax).
+# The verl overrides docs/data.md gives for rewardmap's reward (hydra syntax).
 OVERRIDES = (
     "reward.custom_reward_function.path=pkg://rewardmap.rewards.adapters",
     "reward.custom_reward_function.name=compute_score",

@@ -8,7 +8,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from rewardmap.eval.api import image_data_url
+from rewardmap.eval.backends.messages import image_data_url
 from rewardmap.questions.prompts import route_answer
 from rewardmap.train.data import target_text
 

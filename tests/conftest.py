@@ -1,6 +1,7 @@
 import json
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,15 @@ def model(data, tmp_path_factory) -> Path:
     from commands import tiny_model
 
     return tiny_model(data, tmp_path_factory.mktemp("model") / "tiny")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reward_memos():
+    """Each test reads answers afresh: the rewards memoise what they read (module-level
+    lru_caches), and mutation testing forks every mutant from a process whose memos already hold
+    the unmutated results, which would hide the mutants of each memoised function."""
+    for name, module in list(sys.modules.items()):
+        if name.startswith("rewardmap.rewards."):
+            for value in list(vars(module).values()):
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()

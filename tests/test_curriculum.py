@@ -313,3 +313,84 @@ def test_difficulty_key_defaults_and_errors():
         with pytest.raises(InputError) as info:
             difficulty_key(record)
         assert str(info.value).startswith(message), str(info.value)
+
+
+# ---------------------------------------------------------------- every message and default, word for word
+
+@pytest.mark.parametrize("spec, said", [
+    ("gentle", f"curriculum: unknown preset 'gentle'; choose one of {', '.join(PRESETS)}"),
+    ([], "curriculum: no stages"),
+    ([["TorF1"], []], "curriculum: stage 2 has no question types"),
+    ([["TorF1", "Counting9"]], f"curriculum: stage 1: unknown question type 'Counting9'; known types: "
+                               f"{', '.join(QUESTION_TYPES)}"),
+    ([["TorF1"], ["planning", "TorF1"]], "curriculum: question type 'TorF1' is in stage 1 and stage 2; "
+                                         "a type belongs to one stage"),
+])
+def test_each_refused_stage_list_says_why(spec, said):
+    with pytest.raises(InputError) as e:
+        Curriculum(spec)
+    assert str(e.value) == said
+
+
+@pytest.mark.parametrize("seed", ["0", 1.0, None, True])
+def test_a_seed_must_be_an_integer(seed):
+    with pytest.raises(InputError) as e:
+        Curriculum(seed=seed)
+    assert str(e.value) == f"curriculum: seed must be an integer, got {seed!r}"
+
+
+def test_records_without_an_id_or_of_a_type_no_stage_trains_are_refused_by_default():
+    two_stages = Curriculum([["TorF1"], ["planning"]])
+    with pytest.raises(InputError) as e:
+        order_records([{"type": "TorF1"}], two_stages)
+    assert str(e.value) == "record of type 'TorF1' has no 'id'"
+    stray = [{"id": "a", "type": "TorF1"}, {"id": "b", "type": "Counting1"}]
+    for refuse in (lambda: order_records(stray, two_stages), lambda: plan_curriculum(stray, two_stages)):
+        with pytest.raises(InputError) as e:
+            refuse()
+        assert str(e.value) == ("record 'b': type 'Counting1' is in no curriculum stage (TorF1, planning); leave such "
+                                "records out explicitly to skip them")
+    from rewardmap.curriculum.order import group_by_stage
+
+    with pytest.raises(InputError, match="^record 'b': type 'Counting1' is in no curriculum stage"):
+        group_by_stage(stray, two_stages)
+    assert [r["id"] for r in order_records(stray, two_stages, leave_out_unstaged=True)] == ["a"]
+    with pytest.raises(InputError) as e:
+        order_records([{"id": "b", "type": "Counting1"}], two_stages, leave_out_unstaged=True)
+    assert str(e.value) == "curriculum: no records to train on"
+
+
+@pytest.mark.parametrize("prompts, steps", [("2", 1), (1.5, 1), (0, 1), (1, 0), (1, -1), (1, 0.5), (1, True)])
+def test_chunk_sizes_must_be_positive_whole_numbers_or_fractions(prompts, steps):
+    with pytest.raises(InputError, match=r"^curriculum: (prompts|steps)_per_chunk must be a positive"):
+        plan_curriculum([{"id": "a", "type": "TorF1"}], Curriculum(), prompts_per_chunk=prompts,
+                        steps_per_chunk=steps)
+
+
+def test_a_trl_config_that_shuffles_or_says_nothing_about_it_is_refused():
+    shapes = dict(generation_batch_size=8, num_generations=4, steps_per_generation=1, num_iterations=1,
+                  gradient_accumulation_steps=1)
+    for args in (SimpleNamespace(shuffle_dataset=True, **shapes), SimpleNamespace(**shapes)):  # TRL shuffles by default
+        with pytest.raises(InputError) as e:
+            trl_chunking(args)
+        assert str(e.value) == "curriculum: set shuffle_dataset=False in GRPOConfig, or TRL reshuffles the curriculum away"
+    assert trl_chunking(SimpleNamespace(shuffle_dataset=False, **shapes)) == (2, Fraction(1))
+
+
+def test_the_summary_line_names_what_was_left_out_filled_and_mixed():
+    recs = [{"id": f"t{i}", "type": "TorF1"} for i in range(4)] + [{"id": f"p{i}", "type": "planning"} for i in range(2)]
+    recs += [{"id": "c", "type": "Counting1"}, {"id": "d", "type": "Counting2"}, {"id": "e", "type": "Counting2"}]
+    curriculum = Curriculum([["TorF1"], ["planning"]])
+    tail = plan_curriculum(recs, curriculum, prompts_per_chunk=4, leave_out_unstaged=True).summary().splitlines()[-1]
+    assert tail == ("mixed steps: none; filled: 2 rows (start of the last stage again); "
+                    "left out: Counting1 1, Counting2 2")
+    plan = plan_curriculum(recs[1:6], curriculum, prompts_per_chunk=2)
+    assert plan.summary().splitlines()[-1] == "mixed steps: 2; filled: 1 row (start of the last stage again); left out: none"
+
+
+def test_a_stage_of_one_record_spans_one_row_and_an_empty_stage_none():
+    recs = [{"id": "t", "type": "TorF1"}, {"id": "p", "type": "planning"}]
+    plan = plan_curriculum(recs, Curriculum([["TorF1"], ["Counting1"], ["planning"]]))
+    assert [(r["rows"], r["steps"]) for r in plan.rows()] == [("0-0", "1-1"), ("-", "-"), ("1-1", "2-2")]
+    empty = plan.as_dict()["stages"][1]
+    assert (empty["first_step"], empty["last_step"]) == (None, None)

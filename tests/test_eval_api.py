@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 
 from rewardmap.errors import InputError
-from rewardmap.eval.api import ChatClient, ServerGone, redactor, request_body, run_requests, user_turn
+from rewardmap.eval.backends.api import ServerGone, run_requests
+from rewardmap.eval.backends.client import ChatClient, redactor
+from rewardmap.eval.backends.messages import request_body, user_turn
 from rewardmap.eval.store import PredictionStore
 
 KEY = "sk-test-4f1d9c2b7e"
@@ -245,14 +247,14 @@ def test_no_piece_of_the_key_reaches_the_store_at_any_offset_of_a_long_error(api
 
 
 def test_a_response_body_over_the_cap_is_refused_without_reading_it_whole(api, records, tmp_path, monkeypatch):
-    from rewardmap.eval import api as api_module
+    from rewardmap.eval.backends import client as client_module
 
-    monkeypatch.setattr(api_module, "MAX_BODY", 200)  # a normal answer here is about 250 bytes
+    monkeypatch.setattr(client_module, "MAX_BODY", 200)  # a normal answer here is about 250 bytes
     with PredictionStore(tmp_path / "p.jsonl") as store:
         summary = run_requests(records[:2], text_turn, store, client_for(api), concurrency=1)
         stored = store.records()
     assert summary.failed == 2 and all("larger than 200 bytes" in p["error"] for p in stored)
-    monkeypatch.setattr(api_module, "MAX_BODY", 64 << 20)
+    monkeypatch.setattr(client_module, "MAX_BODY", 64 << 20)
     with PredictionStore(tmp_path / "p.jsonl") as store:  # the connection was not left half-read
         assert run_requests(records[:2], text_turn, store, client_for(api), concurrency=1).ok == 2
 
@@ -493,7 +495,9 @@ def test_bad_api_urls(url):
 
 CHILD = """
 import sys
-from rewardmap.eval.api import ChatClient, ServerGone, redactor, request_body, run_requests, user_turn
+from rewardmap.eval.backends.api import ServerGone, run_requests
+from rewardmap.eval.backends.client import ChatClient, redactor
+from rewardmap.eval.backends.messages import request_body, user_turn
 from rewardmap.eval.store import PredictionStore
 url, path, figure = sys.argv[1:4]
 records = [{"id": f"r{i}", "figure": figure, "question": f"q{i}"} for i in range(120)]

@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from rewardmap.errors import InputError
-from rewardmap.eval.local import LocalBackend
+from rewardmap.eval.backends.local import LocalBackend
+from rewardmap.eval.backends.vllm import VLLMBackend, build_requests, engine_kwargs
 from rewardmap.eval.run import load_benchmark, requests_for
 from rewardmap.eval.store import PredictionStore
-from rewardmap.eval.vllm_inputs import VLLMBackend, build_requests, engine_kwargs
 from rewardmap.rewards.text import final_answer
 
 

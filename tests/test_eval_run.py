@@ -16,10 +16,10 @@ from canned import CannedAPI, right_answers
 from commands import ENV, ROOT, real_questions, rewardmap
 
 from rewardmap.errors import InputError
-from rewardmap.eval.local import LocalBackend
+from rewardmap.eval.backends.local import LocalBackend
 from rewardmap.model.generate import prompt_text
 from rewardmap.eval.run import load_benchmark, run_eval
-from rewardmap.eval.vllm_inputs import (
+from rewardmap.eval.backends.vllm import (
     build_request,
     build_requests,
     engine_kwargs,
@@ -354,3 +354,16 @@ def test_real_maps_with_canned_correct_answers(real_data, tmp_path):
             assert all(metrics["overall"][name]["mean"] == 1.0 for name in names), metrics["overall"]
     finally:
         server.close()
+
+
+def test_every_backend_has_the_run_method_the_protocol_states():
+    """`run_eval` calls `backend.run(records, requests, store, on_progress)` of any backend."""
+    import inspect
+
+    from rewardmap.eval.backends.api import APIBackend
+    from rewardmap.eval.backends.base import Backend
+    from rewardmap.eval.backends.vllm import VLLMBackend
+
+    stated = list(inspect.signature(Backend.run).parameters)
+    for backend in (APIBackend, LocalBackend, VLLMBackend):
+        assert list(inspect.signature(backend.run).parameters) == stated, backend.__name__

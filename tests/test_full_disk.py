@@ -162,6 +162,29 @@ def test_a_failed_torch_write_is_a_full_disk_only_when_the_disk_is_full(tmp_path
         assert (raised.value.filename == str(tmp_path / "ckpt")) if full else raised.value is torch_error
 
 
+def test_a_failed_torch_write_under_a_quota_is_named_though_the_disk_has_room(tmp_path, monkeypatch):
+    """A quota leaves the disk's free space as it was: a probe write beside the file tells."""
+    torch_error = RuntimeError("PytorchStreamWriter failed writing file data/3: file write failed")
+    real = os.write
+    for refused, expected in ((errno.EDQUOT, errno.EDQUOT), (errno.ENOSPC, errno.ENOSPC), (None, None)):
+        def write(fd, data, refused=refused):
+            if refused is None:
+                return real(fd, data)
+            real(fd, bytes(data)[:4096])  # a quota lets part of a write through
+            raise OSError(refused, os.strerror(refused))
+
+        monkeypatch.setattr(os, "write", write)
+        with pytest.raises(Exception) as raised, diskfull.writing(tmp_path / "ckpt" / "optimizer.pt"):
+            raise torch_error
+        monkeypatch.setattr(os, "write", real)
+        if expected is None:  # room and no quota: some other failure, shown as it is
+            assert raised.value is torch_error
+        else:
+            assert raised.value.errno == expected and raised.value.filename == str(tmp_path / "ckpt" / "optimizer.pt")
+            assert raised.value.__cause__ is torch_error
+        assert list(tmp_path.iterdir()) == []  # the probe is removed
+
+
 def _fail_writes(monkeypatch, after: int = 0):
     """os.write writes AFTER bytes of its buffer, then raises ENOSPC (as a full disk does)."""
     real = os.write

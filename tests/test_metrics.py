@@ -18,8 +18,16 @@ from rewardmap.metrics import (
     summarize,
     weight,
 )
+from rewardmap.metrics.route_parse import _parse_memo
 from rewardmap.network import clean, load_station_file, network_from_mapping
 from rewardmap.network import files as station_files
+
+
+@pytest.fixture(autouse=True)
+def fresh_parses():
+    """Each test parses its answers afresh: answers remembered from an earlier test (or, under
+    mutation testing, from the run before the code changed) would hide what the parser does now."""
+    _parse_memo.cache_clear()
 
 # A Chinese toy city: 甲 -> 辛 rides Line 1, Line 2, then 房山线 (three sections).
 CN = {

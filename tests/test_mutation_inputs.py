@@ -7,7 +7,7 @@ refuses, in its words; `data check` gives for each mutation the outcome worked o
 without it (`expected_problems`): exit 2 for a line that is not a JSON object, else exactly
 the problems (line, field, what is said) the change makes, exit 1, or none and exit 0.
 
-The counts below are what the README's reliability section reports."""
+The counts below are what docs/reliability.md reports."""
 
 from __future__ import annotations
 

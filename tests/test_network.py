@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 from strategies import station_maps
 
 from rewardmap.network import (
+    Line,
+    Network,
     Router,
     StationFileError,
     clean,
@@ -17,6 +19,7 @@ from rewardmap.network import (
     network_from_mapping,
     strip_markers,
 )
+from rewardmap.network import loading
 from rewardmap.network.names import drop_brackets
 
 
@@ -260,3 +263,170 @@ def test_routes_are_valid_and_optimal(mapping, data):
             at = s.arrival_stop
         assert at == b
     assert len(set(routes)) == len(routes)
+
+
+# --- one-line errors, as `network_from_mapping` words them --------------------------------
+
+NO_SOURCE = "<station data>"
+TWICE = "only a loop may repeat a station, its first one at its end"
+
+
+@pytest.mark.parametrize("data, message", [
+    (None, "expected a JSON object mapping line names to station lists, got null"),
+    (("L",), "expected a JSON object mapping line names to station lists, got tuple"),
+    ({"  ": ["A", "B"]}, "line name '  ' is empty or not a string"),
+    ({1: ["A", "B"]}, "line name 1 is empty or not a string"),
+    ({"L\x07": ["A", "B"]}, "line name 'L\\x07': holds the control character U+0007"),
+    ({"L": None}, "line 'L': expected a list of station names, got null"),
+    ({"L": {"A": "B"}}, "line 'L': expected a list of station names, got an object"),
+    ({"L": ["A", True]}, "line 'L': station 2 is a boolean, expected a string"),
+    ({"L": ["A", 1.5]}, "line 'L': station 2 is a number, expected a string"),
+    ({"L": ["A", "B\x1b"]}, "line 'L': station 2 'B\\x1b': holds the control character U+001B"),
+    ({"L": ["A", "B\u2028"]}, "line 'L': station 2 'B\\u2028': holds the control character U+2028"),
+    ({"L": ["A", "B\u2029"]}, "line 'L': station 2 'B\\u2029': holds the control character U+2029"),
+    ({"L": ["A", "B\u202e"]}, "line 'L': station 2 'B\\u202e': holds the control character U+202E"),
+    ({"L": ["A", "B\ud800"]}, "line 'L': station 2 'B\\ud800': holds an unpaired surrogate (not text)"),
+    # the answer's markers in any case: a model may write them either way
+    ({"L": ["A", "x departure stop: y"]},
+     "line 'L': station 2 'x departure stop: y': holds 'Departure Stop:', which route answers use as structure"),
+    ({"VIA STOPS: L": ["A", "B"]},
+     "line name 'VIA STOPS: L': holds 'Via Stops:', which route answers use as structure"),
+    # strict by default; three entries are too few for a loop, so the first one is repeated
+    ({"L": ["A", "B", "A"]}, f"line 'L': station 'A' appears twice (positions 1 and 3); {TWICE}"),
+])
+def test_bad_station_data_is_refused_with_its_exact_message(data, message):
+    with pytest.raises(StationFileError) as e:
+        network_from_mapping(data)
+    assert str(e.value) == f"{NO_SOURCE}: {message}"
+
+
+def test_errors_name_the_source_else_the_city():
+    with pytest.raises(StationFileError, match=r"^oslo: no lines$"):
+        network_from_mapping({}, name="oslo")
+    with pytest.raises(StationFileError, match=r"^/data/oslo\.json: no lines$"):
+        network_from_mapping({}, name="oslo", source="/data/oslo.json")
+    net = network_from_mapping({"L": ["A", "B"]})
+    assert (net.name, net.source) == ("", None)
+    assert repr(Network([Line("L", ("A", "B"))])) == "Network('', 1 lines, 2 stations)"
+
+
+def test_station_file_read_errors_name_the_file(tmp_path, monkeypatch):
+    missing = tmp_path / "missing.json"
+    with pytest.raises(StationFileError) as e:
+        load_station_file(missing)
+    assert str(e.value) == f"{missing}: station file is not a regular file"
+    path = tmp_path / "oslo.json"
+    path.write_text(json.dumps({"L": ["A", "B"]}), encoding="utf-8")
+    assert load_station_file(path).source == str(path)
+
+    def unreadable(*args):
+        raise PermissionError("denied")
+    monkeypatch.setattr(loading, "read_capped", unreadable)
+    with pytest.raises(StationFileError) as e:
+        load_station_file(path)
+    assert str(e.value) == f"{path}: cannot read station file (PermissionError: denied)"
+
+
+# --- lenient loading, loops, branches, released names -------------------------------------
+
+@pytest.mark.parametrize("entries, stations, loop, repeats", [
+    (["A", "B", "C", "A"], ("A", "B", "C"), True, 0),
+    (["A", "B", "A"], ("A", "B"), False, 1),  # too short for a loop
+    (["A", "A", "B", "C", "A"], ("A", "B", "C"), False, 2),  # the first also in the middle: no loop
+    (["A", "B", "C", "A", "A"], ("A", "B", "C"), False, 2),
+])
+def test_only_the_first_station_closing_a_line_makes_a_loop(entries, stations, loop, repeats):
+    net = network_from_mapping({"L": entries}, strict=False)
+    line = net.lines["L"]
+    assert (line.stations, line.loop, len(net.warnings)) == (stations, loop, repeats)
+
+
+def test_a_lenient_repeat_is_warned_about_in_full():
+    net = network_from_mapping({"L": ["A", "B", "C", "B", "D"]}, strict=False)
+    assert net.warnings == [f"{NO_SOURCE}: line 'L': station 'B' appears twice (positions 2 and 4); {TWICE}; "
+                            "kept the first"]
+
+
+BRANCH = " (Branch-starting Station)"
+
+
+@pytest.mark.parametrize("entries, branch_at", [
+    # a repeat dropped before the marked station must not shift its index (it used to: E)
+    (["A", "B", "C", "B", f"D{BRANCH}", "E"], 3),
+    (["A", "B", "C", f"B{BRANCH}", "D"], 1),  # marked on a dropped repeat: where that station is kept
+    (["A", "B", "C", "D", f"A{BRANCH}"], None),  # on a loop's closing entry: nothing listed after it
+    ([f"A{BRANCH}", "B", "C", "A"], 0),
+])
+def test_the_branch_index_points_at_the_marked_station(entries, branch_at):
+    line = network_from_mapping({"L": entries}, strict=False).lines["L"]
+    assert line.branch_at == branch_at
+
+
+def test_released_names_are_kept_only_where_the_released_code_reads_them_differently():
+    line = network_from_mapping({"L": ["东管头南站 （换乘站）", "Court St Station(Transfer Station)",
+                                       "Union Station (Transfer Station)", "乙站（换乘站）"]}).lines["L"]
+    assert line.stations == ("东管头南站", "Court St Station", "Union Station", "乙站")
+    assert line.released == {"东管头南站": "东管头南站 ", "Court St Station": "Court St Station(Transfer Station)"}
+
+
+def test_to_mapping_writes_chinese_and_english_markers():
+    mapping = {"1号线": ["甲站", "乙站（换乘站）（支线起始站）", "丙站", "丁站"],
+               "2号线": ["乙站（换乘站）", "戊站"],
+               "Line A": ["Alpha", "Bravo Station (Branch-starting Station)", "Charlie"]}
+    net = network_from_mapping(mapping)
+    assert net.to_mapping() == mapping
+    assert net.to_mapping(markers=False) == {"1号线": ["甲站", "乙站", "丙站", "丁站"], "2号线": ["乙站", "戊站"],
+                                             "Line A": ["Alpha", "Bravo Station", "Charlie"]}
+
+
+def test_a_ride_from_a_station_to_itself():
+    ring = network_from_mapping({"Ring": ["A", "B", "C", "D", "A"]}).lines["Ring"]
+    assert ring.rides("C", "C") == [[], ["D", "A", "B"]]
+    assert ring.rides("B", "D") == ring.rides("D", "B") == [["C"], ["A"]]
+
+
+# --- routing: ties across line sequences, the default limit, messages ----------------------
+
+def test_ties_between_line_sequences_are_all_kept():
+    # A lies between X and Y on L1; Z is on L2 (from X) and L3 (from Y), one stop from each
+    router = Router(network_from_mapping({"L1": ["X", "A", "Y"], "L2": ["X", "Z"], "L3": ["Y", "Z"]}))
+    routes = router.routes("A", "Z")
+    assert [[s.route_name for s in r.sections] for r in routes] == [["L1", "L2"], ["L1", "L3"]]
+
+
+def test_at_most_sixteen_routes_by_default():
+    # L1 and L2 share 17 stations in the same order: changing at any of them rides 18 stations
+    shared = [f"S{i:02d}" for i in range(17)]
+    router = Router(network_from_mapping({"L1": ["A", *shared], "L2": [*shared, "Z"]}))
+    assert len(router.routes("A", "Z", limit=50)) == 17
+    assert router.routes("A", "Z") == router.routes("A", "Z", limit=50)[:16]
+
+
+def test_route_query_errors_say_what_is_wrong():
+    router = Router(network_from_mapping({"L": ["A", "B"]}))
+    with pytest.raises(KeyError, match="unknown station 'Z'"):
+        router.routes("A", "Z")
+    with pytest.raises(ValueError, match="^departure and arrival are the same station$"):
+        router.routes("B", "B")
+
+
+# --- names: the normalisations on text past eclean's memo, and clean's lower-case words ------
+
+# A piece whose brackets close, so the normalisation of N copies is N copies of its normalisation.
+ECLEAN_PIECE = "Metro Line-2 (Transfer Station), metro*North\nSTATION XX\nXX"
+
+
+def test_eclean_of_long_text():
+    text = ECLEAN_PIECE * 12  # past 256 characters: not memoised
+    assert len(text) > 256
+    assert eclean(text) == "line2northstationxxxx" * 12
+
+
+@pytest.mark.parametrize("text, cleaned", [
+    ("metro Line", "line"),
+    ("Main station", "main"),
+    ("Main Stat\nion", "main"),  # a line break goes before the words are matched
+    ("Uni\nv. Road", "universityersitylu"),
+])
+def test_clean_lower_case_words(text, cleaned):
+    assert clean(text) == cleaned

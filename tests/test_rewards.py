@@ -47,6 +47,13 @@ NET = network_from_mapping(CITY, name="toyburg")
 REF, ROB = RewardConfig(), RewardConfig(variant="robust")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_index():
+    # NET keeps its RewardIndex once built; each test builds it again, so that a test checks the
+    # index-building code too (mutation testing forks every mutant from a process that built it)
+    NET.__dict__.pop("_reward_index", None)
+
+
 def route(start, goal, transfers, difficulty="middle"):
     return {"type": "planning", "station_1": start, "station_2": goal,
             "question_transfer_count": transfers, "difficulty_city": difficulty}

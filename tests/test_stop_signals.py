@@ -136,3 +136,62 @@ def test_only_the_main_process_of_a_launch_says_it_was_interrupted(monkeypatch, 
             raise KeyboardInterrupt
         assert stopped.value.exit_code == 130
         assert ("interrupted: run the same command again" in capsys.readouterr().err) is said
+
+
+def _second_ctrl_c_in(module, name: str, monkeypatch) -> None:
+    """MODULE.NAME (a cleanup step) meets a second Ctrl-C as it starts, as an impatient user gives."""
+    real = getattr(module, name)
+
+    def interrupted(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)  # Python acts on it at its next step: before the real call
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, interrupted)
+
+
+def test_a_second_ctrl_c_does_not_cut_the_cleanup_of_a_data_command(tmp_path, monkeypatch):
+    from rewardmap.datasets import output
+
+    _second_ctrl_c_in(output.shutil, "rmtree", monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        with output.staged(tmp_path / "out") as staging:
+            (staging / "questions.jsonl").write_text("{}\n")
+            raise KeyboardInterrupt  # the first Ctrl-C
+    assert list(tmp_path.iterdir()) == []  # no staging folder left behind
+
+
+def test_a_ctrl_c_during_a_model_folder_swap_takes_effect_after_it(tmp_path, monkeypatch):
+    from rewardmap.datasets import output
+    from rewardmap.train import policy
+
+    class Saves:  # what save_pretrained writes, in miniature
+        def __init__(self, text):
+            self.text = text
+
+        def save_pretrained(self, folder):
+            Path(folder).mkdir(exist_ok=True)
+            (Path(folder) / f"{type(self).__name__}.txt").write_text(self.text)
+
+    folder = tmp_path / "final"
+    with policy.saved_whole(Saves("old"), Saves("old"), folder):
+        pass
+    _second_ctrl_c_in(output.os, "replace", monkeypatch)  # lands between moving the old one aside and the new in
+    with pytest.raises(KeyboardInterrupt):
+        with policy.saved_whole(Saves("new"), Saves("new"), folder):
+            pass
+    monkeypatch.undo()
+    assert (folder / "Saves.txt").read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["final"]
+
+
+def test_deferred_holds_sigterm_and_ctrl_c_until_the_block_ends():
+    from rewardmap.interrupts import Terminated, deferred
+
+    for sig, raised in ((signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, Terminated)):
+        before = signal.getsignal(sig)
+        done = []
+        with pytest.raises(raised):
+            with deferred():
+                os.kill(os.getpid(), sig)
+                time.sleep(0.01)
+                done.append(True)  # reached: the signal waited
+        assert done and signal.getsignal(sig) is before

@@ -1,4 +1,4 @@
-"""The README's verl overrides are the ones `make check-verl` runs through verl itself."""
+"""The documentation's verl overrides (docs/data.md) are the ones `make check-verl` runs through verl itself."""
 
 import importlib.util
 from pathlib import Path
@@ -13,11 +13,11 @@ def _check_module():
     return module
 
 
-def test_the_readme_gives_exactly_the_overrides_the_verl_check_runs():
+def test_the_docs_give_exactly_the_overrides_the_verl_check_runs():
     overrides = _check_module().OVERRIDES
-    readme = (ROOT / "README.md").read_text()
+    page = (ROOT / "docs" / "data.md").read_text(encoding="utf-8")
     block = "```\n" + "\n".join(overrides) + "\n```"
-    assert block in readme
+    assert block in page
     assert "reward.custom_reward_function.path=pkg://rewardmap.rewards.adapters" in overrides
 
 

@@ -35,9 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {
     "rewards": (["src/rewardmap/rewards/"], ["tests/test_rewards.py", "tests/test_rewards_adapters.py",
                                              "tests/test_rewards_hacking.py", "tests/test_scoring_memo.py",
-                                             "tests/test_reference_answers.py", "tests/test_vlmevalkit.py"]),
+                                             "tests/test_reference_answers.py", "tests/test_vlmevalkit.py",
+                                             "tests/test_rewards_batch.py", "tests/test_rewards_plus.py",
+                                             "tests/test_rewards_routes.py"]),
     "metrics": (["src/rewardmap/metrics/"], ["tests/test_metrics.py", "tests/test_metrics_plus.py",
-                                             "tests/test_intervals.py"]),
+                                             "tests/test_intervals.py", "tests/test_metrics_rules.py"]),
     "network": (["src/rewardmap/network/"], ["tests/test_network.py", "tests/test_network_files.py"]),
     "curriculum": (["src/rewardmap/curriculum/"], ["tests/test_curriculum.py"]),
     # not tests/test_bad_input.py: it runs `rewardmap` in subprocesses, which mutmut cannot tie to a function, so
@@ -77,7 +79,7 @@ def run(package: str, only_survivors: bool = False) -> dict:
         # the package's doctests count as its tests too (pytest collects them from the mutated sources)
         selection = tests + [s for s in sources if s.endswith("/") or s.endswith(".py")]
         config = (f"\n[tool.mutmut]\nsource_paths = {json.dumps(sources)}\nalso_copy = [\"src/\", \"benchmarks/\", "
-                  f"\"recipes/\"]\npytest_add_cli_args_test_selection = {json.dumps(selection)}\n"
+                  f"\"recipes/\", \"docs/\"]\npytest_add_cli_args_test_selection = {json.dumps(selection)}\n"
                   "pytest_add_cli_args = [\"-p\", \"no:xdist\", \"-p\", \"no:warnings\", \"-q\"]\n")
         with open(work / "pyproject.toml", "a", encoding="utf-8") as f:
             f.write(config)

@@ -13,9 +13,11 @@ from rich.markup import escape
 
 from . import __version__
 from .errors import InputError, check_choice
+from .extras import require
 from .fileio import refusal
 from .interrupts import Terminated, exit_status, sigterm_interrupts
 from .questions.kinds import QUESTION_TYPES
+from .run_files import MAPS_CHECKED, PREDICTIONS, RECIPE
 from .writer_lock import one_writer
 
 # Markdown: help text reflows (docstrings wrap lines mid-sentence) and `code` shows as code.
@@ -58,11 +60,17 @@ def _errors(out: Path | str = "standard output", then: str = AGAIN):
     try:
         yield
     except InputError as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except typer.Exit:  # an inner handler's verdict (`_interrupted`): not an error of the output
         raise
     except Exception as e:  # the output: refused by the system (2), or a full disk or quota (1)
+        from .extras import missing_extra
+
+        needs = missing_extra(e, "this command")  # an optional dependency imported deep inside
+        if needs is not None:
+            err.print(f"[red]error:[/red] {escape(str(needs))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
         refused = refusal(e) if isinstance(e, OSError) else None
         if refused is not None:
             err.print(f"[red]error:[/red] {escape(str(refused))}", highlight=False, soft_wrap=True)
@@ -136,12 +144,6 @@ def _progress(label: str, total: int):
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n=1, total=None: bar.update(task, advance=n, total=total)  # total: when known only later
-
-
-def _is_local_path(name: str) -> bool:
-    """Whether NAME can only mean a folder: a Hub id is `name` or `org/name`, never `./x`, `/x`,
-    `~/x` or `a/b/c`."""
-    return name.startswith(("/", ".", "~")) or name.count("/") > 1 or os.sep != "/" and os.sep in name
 
 
 def _types(types: Optional[str]) -> tuple[str, ...]:
@@ -417,13 +419,11 @@ def metrics(
     difficulty and city, with counts."""
     import json
 
-    from .metrics import evaluate_predictions
-    from .metrics.summary import BENCHMARKS, check_variant
+    from .metrics import benchmark_named, evaluate_predictions
     from .fileio import write_jsonl_atomic
 
     with _errors(scores_out or "standard output"):
-        check_choice("--benchmark", benchmark, BENCHMARKS)
-        check_variant("--variant", variant, benchmark)
+        benchmark_named(benchmark, "--benchmark").check_variant("--variant", variant)
         if not predictions.exists():
             raise InputError(f"{predictions}: no such file")
         summary, scores = evaluate_predictions(predictions, benchmark, stations_root, variant)
@@ -447,9 +447,10 @@ def train(
     intervals) and on the benchmark folders of eval.datasets (as `rewardmap eval` does, into
     benchmarks/). Writes recipe.yaml, checkpoints, metrics.jsonl, TensorBoard logs, eval_*.json,
     benchmarks/ and report.md with plots into the run folder."""
-    from .train.recipe import load_recipe
-
     with _errors():
+        require("train", "rewardmap train")
+        from .train.recipe import load_recipe
+
         overrides = list(set_ or [])
         if out_dir is not None:
             overrides.append(f"output.dir={out_dir}")
@@ -468,7 +469,7 @@ def train(
 def _how_to_resume(run: Path) -> str:
     from .train.run import resume_point
 
-    if not (run / "recipe.yaml").is_file():
+    if not (run / RECIPE).is_file():
         return f"stopped before the run in {run} began; run the same command again, without --resume"
     return f"add --resume to the same command to go on with the run in {run} ({resume_point(run)})"
 
@@ -480,9 +481,10 @@ def merge(
 ):
     """Write a complete Hugging Face model folder: weights (LoRA merged), processor, chat template
     and generation config; checks that it reloads and gives the trained model's logits."""
-    from .train.merge import merge_model
-
     with _errors(out_dir), one_writer(out_dir):
+        require("train", "rewardmap merge")
+        from .train.merge import merge_model
+
         diff = merge_model(source, out_dir)
     err.print(f"wrote {out_dir}: reloads with the trained model's logits (max difference {diff:.2e})")
 
@@ -516,50 +518,21 @@ def evaluate(
     """Answer a benchmark's questions with a model (local, vLLM or an API), greedily, then score
     them: RUN/metrics.json holds plain and weighted metrics per type, difficulty and city. A
     re-run resumes: finished records are not asked again, failed ones are."""
-    from .eval.run import (MAPS_CHECKED, APIBackend, check_run_folder, load_benchmark, local_settings, run_eval,
-                           run_settings)
+    from .eval.backends.factory import BackendOptions, create_backend
+    from .eval.run import check_run_folder, load_benchmark, run_eval
+    from .metrics import benchmark_named
 
-    from .metrics.summary import BENCHMARKS, check_variant
-
+    options = BackendOptions(model=model, backend=backend, api=api, api_model=api_model, api_key_env=api_key_env,
+                             concurrency=concurrency, timeout=timeout, retries=retries, max_new_tokens=max_new_tokens,
+                             batch_size=batch_size, min_pixels=min_pixels, max_pixels=max_pixels, dtype=dtype)
     with _errors(out_dir, then=f"{AGAIN}: the answers written so far are kept"), one_writer(out_dir, in_place=True):
-        check_choice("--benchmark", benchmark, BENCHMARKS)
-        check_variant("--variant", variant, benchmark)
-        if (model is None) == (api is None):
-            raise InputError("give either --model PATH or --api URL --api-model NAME")
-        if api is not None and not api_model:
-            raise InputError("--api needs --api-model NAME (the model the server serves)")
-        if model is not None and not Path(model).expanduser().exists() and _is_local_path(model):
-            raise InputError(f"--model {model}: no such folder")
-        if api is None:
-            check_choice("--backend", backend, ("transformers", "vllm"))
-        if timeout <= 0 or retries < 0:
-            raise InputError(f"--timeout must be positive and --retries at least 0, got {timeout} and {retries}")
-        settings = run_settings(benchmark, data, max_new_tokens=max_new_tokens, backend="api", model=api_model) \
-            if api is not None else local_settings(benchmark, data, model, max_new_tokens=max_new_tokens,
-                                                   backend=backend, min_pixels=min_pixels, max_pixels=max_pixels,
-                                                   dtype=dtype)
+        benchmark_named(benchmark, "--benchmark").check_variant("--variant", variant)
+        options.check()
+        settings = options.settings(benchmark, data)
         check_run_folder(out_dir, settings)  # before loading a model for nothing
         records = load_benchmark(data, benchmark, limit, checked=out_dir / MAPS_CHECKED)
-        if api is not None:
-            from .eval.api import ChatClient
-
-            client = ChatClient(api, api_model, api_key_env=api_key_env, max_tokens=max_new_tokens, timeout=timeout,
-                                retries=retries)
-            runner = APIBackend(client, concurrency)
-        elif backend == "vllm":
-            from .eval.vllm_inputs import VLLMBackend
-
-            runner = VLLMBackend.from_path(model, batch_size=batch_size, max_new_tokens=max_new_tokens,
-                                           min_pixels=min_pixels, max_pixels=max_pixels, dtype=dtype)
-        else:
-            from transformers.utils import logging as hf_logging
-
-            from .eval.local import LocalBackend
-
-            hf_logging.disable_progress_bar()  # our progress bar only
-            runner = LocalBackend.from_path(model, min_pixels=min_pixels, max_pixels=max_pixels, dtype=dtype,
-                                            batch_size=batch_size, max_new_tokens=max_new_tokens)
-        with _interrupted(f"the answers so far are in {out_dir / 'predictions.jsonl'}; run the same command "
+        runner = create_backend(options)
+        with _interrupted(f"the answers so far are in {out_dir / PREDICTIONS}; run the same command "
                           "again to go on"), _progress("questions", len(records)) as advance:
             result = run_eval(data, benchmark, out_dir, runner, variant=variant, records=records,
                               settings=settings, on_progress=lambda prediction, done, todo: advance())

@@ -2,7 +2,9 @@
 
 Python's own writes raise OSError(ENOSPC) without a file name; safetensors (Rust) raises its
 own error type with the errno in the message; torch.save's C++ writer loses the errno
-altogether ("unexpected pos", "PytorchStreamWriter failed writing file"). `writing(path)`
+altogether ("unexpected pos", "PytorchStreamWriter failed writing file"): such a failure is
+taken for a full disk when little space is left, and for an exceeded quota (which leaves the
+disk's free space as it was) when a probe write beside PATH fails the same way. `writing(path)`
 turns each, raised inside its block, into OSError(ENOSPC or EDQUOT, strerror, path), and
 `disk_full(exc)` finds one anywhere in an exception's chain, for the CLI's one line.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -23,6 +26,7 @@ _TEXT = {os.strerror(code).lower(): code for code in FULL}
 # torch.save's writer names no errno; it fails this way when a write comes up short
 _TORCH_WRITER = ("PytorchStreamWriter failed", "unexpected pos", "iostream error")
 _FREE_MIN = 2**20  # bytes: below this a failed torch write is taken for a full disk
+_PROBE = 2**20  # bytes written beside a failed torch write to ask the file system why
 
 
 def disk_full(exc: BaseException | None) -> OSError | None:
@@ -84,5 +88,29 @@ def _torch_full(exc: BaseException, path) -> OSError | None:
             if free_bytes(path) < _FREE_MIN:
                 return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         except OSError:
-            pass
+            return None
+        return _probe(path)
+    return None
+
+
+def _probe(path) -> OSError | None:
+    """The full-disk or quota error a write of _PROBE bytes next to PATH meets (None if it fits)."""
+    folder = Path(path).absolute()
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".space-probe-", dir=folder)
+    except OSError as e:
+        return OSError(e.errno, os.strerror(e.errno)) if e.errno in FULL else None
+    try:
+        left = memoryview(bytes(_PROBE))
+        while left:
+            left = left[os.write(fd, left):]
+        os.fsync(fd)  # file systems that allocate late report a quota only here
+    except OSError as e:
+        if e.errno in FULL:
+            return OSError(e.errno, os.strerror(e.errno))
+    finally:
+        os.close(fd)
+        os.unlink(probe)
     return None

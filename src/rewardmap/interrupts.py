@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class Terminated(KeyboardInterrupt):
@@ -39,6 +42,26 @@ def _default_sigterm_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_default_sigterm_in_child)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Ctrl-C and SIGTERM arriving inside the block take effect when it ends: for the steps that
+    leave a mess if cut in the middle (a staging folder half removed, a folder swapped into
+    place), which a first Ctrl-C starts and an impatient second one would otherwise cut."""
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+    arrived: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: arrived.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if arrived:
+            raise Terminated() if arrived[0] == signal.SIGTERM else KeyboardInterrupt()
 
 
 def exit_status(stop: KeyboardInterrupt) -> int:

@@ -20,6 +20,7 @@ from pathlib import Path
 from ..diskfull import named, writing
 from ..errors import InputError
 from ..fileio import atomic_path, default_mode, refusal
+from ..interrupts import deferred
 
 try:
     import fcntl
@@ -54,9 +55,11 @@ def staged(out: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
             staging.chmod(default_mode(directory=True))  # the folder it becomes is not private
             with writing(out, staging=staging):  # a full disk is named by OUT, not by the staging folder
                 yield staging
-            move_into_place(staging, out)
+            with deferred():
+                move_into_place(staging, out)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        with deferred():  # what a first Ctrl-C started, a second does not cut short
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 @contextmanager

@@ -1,3 +1,3 @@
 """`rewardmap eval`: a model answers a benchmark (an OpenAI-compatible server in `api`, a local
-model through transformers in `local`, vLLM in `vllm_inputs`), predictions are stored as
+model through transformers, or vLLM: the `backends` package), predictions are stored as
 they come (`store`), scored with `rewardmap.metrics`, and reported (`report`, `compare`)."""

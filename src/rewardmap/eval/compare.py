@@ -25,10 +25,10 @@ import yaml
 
 from ..errors import InputError
 from ..fileio import read_jsonl, write_bytes_atomic, write_files_atomic
-from ..questions.kinds import PLUS_TYPES, ROUTE_TYPE
 from ..metrics.intervals import interval, paired_difference
 from ..metrics.route_score import RecordError
-from ..metrics.summary import BENCHMARKS, PLUS_GROUPS, PLUS_METRICS, ROUTE_METRICS, weight
+from ..metrics.benchmarks import BENCHMARKS, REASONMAP, REASONMAP_PLUS, benchmark_asking
+from ..run_files import BENCHMARK_METRICS, BENCHMARK_RUNS, EVAL_AFTER, EVAL_BASELINE, METRICS, RECIPE, RESPONSES
 
 KINDS = {"plain": "mean", "weighted": "weighted"}  # our name -> the summary's key
 TITLES = {"plain": "plain", "weighted": "difficulty-weighted"}
@@ -50,14 +50,15 @@ class Column:
         return 1 if self.percent else 2
 
 
+_ROUTE_LABELS = {"acc_short": "Acc. short", "acc_long": "Acc. long", "map_score_short": "Map score short",
+                 "map_score_long": "Map score long"}
+# Table 1's columns: ReasonMap-Plus per type, group and overall, then ReasonMap's metrics
 COLUMNS = (
-    *(Column(t, t, "reasonmap-plus", ("by_type", t), "correct", True) for t in PLUS_TYPES),
-    *(Column(g, g, "reasonmap-plus", ("by_group", g), "correct", True) for g in PLUS_GROUPS),
-    Column("plus_overall", "Plus overall", "reasonmap-plus", ("overall",), "correct", True),
-    Column("acc_short", "Acc. short", "reasonmap", ("overall",), "acc_short", True),
-    Column("acc_long", "Acc. long", "reasonmap", ("overall",), "acc_long", True),
-    Column("map_score_short", "Map score short", "reasonmap", ("overall",), "map_score_short", False),
-    Column("map_score_long", "Map score long", "reasonmap", ("overall",), "map_score_long", False),
+    *(Column(t, t, REASONMAP_PLUS.name, ("by_type", t), "correct", True) for t in REASONMAP_PLUS.types),
+    *(Column(g, g, REASONMAP_PLUS.name, ("by_group", g), "correct", True) for g in REASONMAP_PLUS.groups),
+    Column("plus_overall", "Plus overall", REASONMAP_PLUS.name, ("overall",), "correct", True),
+    *(Column(m, _ROUTE_LABELS[m], REASONMAP.name, ("overall",), m, m in REASONMAP.accuracies)
+      for m in REASONMAP.reported),
 )
 
 
@@ -88,18 +89,18 @@ def read_run(folder: str | os.PathLike) -> RunScores:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: no such run folder")
-    if (folder / "recipe.yaml").is_file():
-        benchmarks = [path.parent for path in sorted(folder.glob("benchmarks/*/*/metrics.json"))]
+    if (folder / RECIPE).is_file():
+        benchmarks = [path.parent for path in sorted(folder.glob(BENCHMARK_METRICS))]
         if benchmarks:
             return _benchmark_scores(folder, benchmarks)
-        if not (folder / "eval_after.json").is_file():
-            raise InputError(f"{folder}: training run without eval_after.json or benchmarks/ (no evaluation after "
+        if not (folder / EVAL_AFTER).is_file():
+            raise InputError(f"{folder}: training run without {EVAL_AFTER} or {BENCHMARK_RUNS}/ (no evaluation after "
                              "training: unfinished, or eval disabled)")
-        return _training_scores(folder, folder / "eval_after.json", _recipe_name(folder), "training")
-    if (folder / "metrics.json").is_file():
+        return _training_scores(folder, folder / EVAL_AFTER, _recipe_name(folder), "training")
+    if (folder / METRICS).is_file():
         return _eval_scores(folder)
-    raise InputError(f"{folder}: not a run folder (no recipe.yaml and eval_after.json of `rewardmap train`, "
-                     "nor metrics.json and responses.jsonl of `rewardmap eval`)")
+    raise InputError(f"{folder}: not a run folder (no {RECIPE} and {EVAL_AFTER} of `rewardmap train`, "
+                     f"nor {METRICS} and {RESPONSES} of `rewardmap eval`)")
 
 
 def _training_scores(folder: Path, path: Path, name: str, kind: str) -> RunScores:
@@ -132,20 +133,21 @@ def _benchmark_scores(folder: Path, evaluations: list[Path]) -> RunScores:
             raise InputError(f"{folder}: two {benchmark} evaluations ({parts[benchmark].folder}, {part.folder}); "
                              "compare those folders themselves")
         parts[benchmark] = part
-    return RunScores(_recipe_name(folder), folder, "training", folder / "benchmarks",
+    return RunScores(_recipe_name(folder), folder, "training", folder / BENCHMARK_RUNS,
                      {key: value for part in parts.values() for key, value in part.values.items()},
                      {b: part.questions[b] for b, part in parts.items()},
                      {b: part.per_question[b] for b, part in parts.items() if b in part.per_question})
 
 
 def _eval_scores(folder: Path) -> RunScores:
-    path, responses = folder / "metrics.json", folder / "responses.jsonl"
+    path, responses = folder / METRICS, folder / RESPONSES
     summary = _read_json(path)
     benchmark = summary.get("benchmark")
-    if benchmark not in BENCHMARKS:
+    bench = BENCHMARKS.get(benchmark) if isinstance(benchmark, str) else None  # JSON: maybe a list
+    if bench is None:
         raise InputError(f"{path}: field 'benchmark': expected one of {', '.join(BENCHMARKS)}, got {benchmark!r}")
     if not responses.is_file():
-        raise InputError(f"{folder}: evaluation run without responses.jsonl")
+        raise InputError(f"{folder}: evaluation run without {RESPONSES}")
     try:
         records = list(read_jsonl(responses))
     except (OSError, UnicodeDecodeError) as e:
@@ -155,11 +157,11 @@ def _eval_scores(folder: Path) -> RunScores:
         raise InputError(f"{responses}:{missing}: field 'id': missing")
     ids = frozenset(_id(r["id"]) for _, r in records)
     per_question = {}
-    metrics = PLUS_METRICS if benchmark == "reasonmap-plus" else ROUTE_METRICS
+    metrics = bench.metrics
     for _, r in records:
         if all(isinstance(r.get(m), (int, float)) for m in metrics):
             try:
-                w = weight(r, benchmark)
+                w = bench.weight(r)
             except RecordError:
                 continue
             per_question[_id(r["id"])] = (r.get("type"), w, {m: r[m] for m in metrics})
@@ -207,7 +209,7 @@ def _read_json(path: Path) -> dict:
 
 
 def _recipe_name(folder: Path) -> str:
-    path = folder / "recipe.yaml"
+    path = folder / RECIPE
     try:
         recipe = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
@@ -222,7 +224,8 @@ def _folder_name(folder: Path) -> str:
 
 
 def _benchmark_of(qtype) -> str | None:
-    return "reasonmap" if qtype == ROUTE_TYPE else "reasonmap-plus" if qtype in PLUS_TYPES else None
+    bench = benchmark_asking(qtype)
+    return None if bench is None else bench.name
 
 
 def _id(value) -> str:
@@ -255,7 +258,11 @@ class Row:
 def _column_questions(per_question: dict, col: Column) -> dict[str, tuple[str, float, float]]:
     scores = per_question.get(col.benchmark) or {}
     kind, *name = col.group
-    types = (name[0],) if kind == "by_type" else PLUS_GROUPS[name[0]] if kind == "by_group" else None
+    types = None  # the overall figure: every question
+    if kind == "by_type":
+        types = (name[0],)
+    elif kind == "by_group":
+        types = BENCHMARKS[col.benchmark].groups[name[0]]
     return {q: (t, w, float(v[col.metric])) for q, (t, w, v) in scores.items()
             if (types is None or t in types) and col.metric in v}
 
@@ -457,11 +464,11 @@ def compare_runs(folders: Iterable[str | os.PathLike], baseline: str | os.PathLi
     warnings = []
     if trivial:
         first = next((r for r in runs if r.kind == "training"), None)
-        if first is not None and (first.folder / "eval_baseline.json").is_file():
-            runs.append(_training_scores(first.folder, first.folder / "eval_baseline.json", "trivial baseline",
+        if first is not None and (first.folder / EVAL_BASELINE).is_file():
+            runs.append(_training_scores(first.folder, first.folder / EVAL_BASELINE, "trivial baseline",
                                          "trivial"))
         else:
-            warnings.append("--trivial: " + (f"{first.folder} has no eval_baseline.json" if first else
+            warnings.append("--trivial: " + (f"{first.folder} has no {EVAL_BASELINE}" if first else
                                              "no training run among the folders") + "; no trivial baseline row")
     mismatches = question_mismatches(runs)
     if mismatches and not any_questions:

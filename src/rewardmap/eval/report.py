@@ -23,21 +23,22 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from ..errors import InputError, check_choice  # noqa: E402
+from ..errors import InputError  # noqa: E402
 from ..fileio import is_file, write_bytes_atomic, write_text_atomic  # noqa: E402
 from ..network import StationFiles  # noqa: E402
 from . import report_draw as rd  # noqa: E402
 from .cut import SHOWN_CHARS, cut_middle  # noqa: E402
-from ..metrics.published import PUBLISHED, PUBLISHED_COLUMNS, PUBLISHED_SOURCE  # noqa: E402
-from ..metrics.summary import BENCHMARKS  # noqa: E402
+from ..metrics.benchmarks import Benchmark, benchmark_named  # noqa: E402
+from ..metrics.published import PUBLISHED_SOURCE  # noqa: E402
+from ..run_files import EVAL_PLOTS, REPORT, REPORT_HTML  # noqa: E402
 
-PLOT_DIR = "eval_plots"
 MAX_FAILURES = 100
 _METRIC_LABELS = {"acc_short": "accuracy short", "acc_long": "accuracy long",
                   "map_score_short": "map score short", "map_score_long": "map score long",
                   "correct": "accuracy"}
-_BREAKDOWNS = (("by_question_difficulty", "question difficulty"), ("by_map_difficulty", "map difficulty"),
-               ("by_type", "type"), ("by_group", "group"), ("by_city", "city"))
+_BREAKDOWNS = {"by_question_difficulty": "question difficulty", "by_map_difficulty": "map difficulty",
+               "by_type": "type", "by_group": "group", "by_city": "city"}
+_ANSWER_LABELS = {"response": "answer", "response_short": "short answer", "response_long": "long answer"}
 
 
 class Table:
@@ -77,27 +78,26 @@ def write_eval_report(run_dir: str | Path, *, records: Sequence[Mapping], predic
     `scores`: `evaluate_predictions`' per-record scores, in the order of `records`;
     `summary`: its summary. At most `max_failures` failures are shown, in record order.
     """
-    check_choice("benchmark", benchmark, BENCHMARKS)
+    bench = benchmark_named(benchmark)
     if len(scores) != len(records):
         raise InputError(f"{len(records)} records but {len(scores)} scores; they must be in the same order")
     run_dir = Path(run_dir)
-    plus = benchmark == "reasonmap-plus"
     title = title or f"Evaluation report: {run_dir.name}"
-    tables = _summary_tables(summary, plus) + _breakdown_tables(summary, plus)
+    tables = _summary_tables(summary, bench) + _breakdown_tables(summary, bench)
 
-    plots = {"accuracy_by_difficulty.png": ("Accuracy by difficulty", _difficulty_plot(summary, plus)),
-             "accuracy_by_type.png": ("Accuracy by type", _type_plot(records, scores, summary, plus))}
+    plots = {"accuracy_by_difficulty.png": ("Accuracy by difficulty", _difficulty_plot(summary, bench)),
+             "accuracy_by_type.png": ("Accuracy by type", _type_plot(records, scores, summary, bench))}
     for name, (_, png) in plots.items():
-        write_bytes_atomic(run_dir / PLOT_DIR / name, png)
+        write_bytes_atomic(run_dir / EVAL_PLOTS / name, png)
 
-    failures = [i for i, s in enumerate(scores) if not _passed(s, plus)]
+    failures = [i for i, s in enumerate(scores) if not _passed(s, bench)]
     by_id = {str(p.get("id")): p for p in predictions if isinstance(p, Mapping)}
-    meta = [("benchmark", benchmark), ("questions", str(len(records))), ("failures", str(len(failures))),
+    meta = [("benchmark", bench.name), ("questions", str(len(records))), ("failures", str(len(failures))),
             ("variant", str(summary.get("variant", "-")))]
 
     page = _html_page(title, meta, tables, plots, records, scores, by_id, failures[:max(0, max_failures)],
-                      len(failures), plus, data_dir)
-    html_path, md_path = run_dir / "report.html", run_dir / "report.md"
+                      len(failures), bench, data_dir)
+    html_path, md_path = run_dir / REPORT_HTML, run_dir / REPORT
     write_text_atomic(html_path, page)
     write_text_atomic(md_path, _markdown(title, meta, tables, plots, records, scores, failures, max_failures))
     return html_path, md_path
@@ -109,35 +109,30 @@ def _fmt(value, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def _metrics(plus: bool) -> tuple[str, ...]:
-    return ("correct",) if plus else ("acc_short", "acc_long", "map_score_short", "map_score_long")
-
-
-def _summary_tables(summary: Mapping, plus: bool) -> list[Table]:
+def _summary_tables(summary: Mapping, bench: Benchmark) -> list[Table]:
     overall = summary.get("overall") or {}
     pub = summary.get("published") or {}
     rows = []
-    for m in _metrics(plus):
+    for m in bench.reported:
         stats = overall.get(m) or {}
-        unit = "fraction" if m in ("correct", "acc_short", "acc_long") else \
+        unit = "fraction" if m in bench.accuracies else \
             f"points, of {(summary.get('map_score_max') or {}).get(m.rsplit('_', 1)[1], '?')}"
         rows.append([_METRIC_LABELS[m], unit, _fmt(stats.get("mean"), 4), _fmt(stats.get("weighted"), 4)])
     first = Table(f"Summary ({overall.get('count', 0)} questions)", ["metric", "unit", "mean", "weighted"], rows)
     ours = f"this run ({summary.get('variant', '-')} parser)"
-    benchmark = "reasonmap-plus" if plus else "reasonmap"
-    head = ["model", *(label for _, label in PUBLISHED_COLUMNS[benchmark])]
-    mine = [ours, *(_fmt(pub.get(k)) for k, _ in PUBLISHED_COLUMNS[benchmark])]
-    published = [[m, *(_fmt(v) for v in vals)] for m, *vals in PUBLISHED[benchmark]]
+    head = ["model", *(label for _, label in bench.published_columns)]
+    mine = [ours, *(_fmt(pub.get(k)) for k, _ in bench.published_columns)]
+    published = [[m, *(_fmt(v) for v in vals)] for m, *vals in bench.published]
     compare = Table("Compared with published results", head, [mine, *published],
                     note=f"Published numbers: {PUBLISHED_SOURCE}. This run's row uses the same units.",
                     bold_rows=[0])
     return [first, compare]
 
 
-def _breakdown_tables(summary: Mapping, plus: bool) -> list[Table]:
+def _breakdown_tables(summary: Mapping, bench: Benchmark) -> list[Table]:
     out = []
-    metrics = _metrics(plus)
-    for key, label in _BREAKDOWNS:
+    metrics = bench.reported
+    for key, label in _BREAKDOWNS.items():
         groups = summary.get(key)
         if not groups:
             continue
@@ -152,10 +147,6 @@ def _breakdown_tables(summary: Mapping, plus: bool) -> list[Table]:
 
 
 # ---------------------------------------------------------------- plots
-
-def _acc_metrics(plus: bool) -> tuple[str, ...]:
-    return ("correct",) if plus else ("acc_short", "acc_long")
-
 
 def _bars(ax, groups: Mapping[str, Mapping], metrics: Sequence[str], xlabel: str) -> None:
     names = list(groups)
@@ -181,44 +172,42 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def _difficulty_plot(summary: Mapping, plus: bool) -> bytes:
-    keys = [("by_map_difficulty", "map difficulty")] if plus else \
-        [("by_question_difficulty", "question difficulty"), ("by_map_difficulty", "map difficulty")]
+def _difficulty_plot(summary: Mapping, bench: Benchmark) -> bytes:
+    keys = list(bench.breakdowns)
     fig, axes = plt.subplots(1, len(keys), figsize=(3.6 * len(keys) + 1, 3.4), squeeze=False)
-    for ax, (key, label) in zip(axes[0], keys):
-        _bars(ax, summary.get(key) or {}, _acc_metrics(plus), label)
+    for ax, key in zip(axes[0], keys):
+        _bars(ax, summary.get(key) or {}, bench.accuracies, _BREAKDOWNS[key])
     return _png(fig)
 
 
-def _type_plot(records: Sequence[Mapping], scores: Sequence[Mapping], summary: Mapping, plus: bool) -> bytes:
+def _type_plot(records: Sequence[Mapping], scores: Sequence[Mapping], summary: Mapping, bench: Benchmark) -> bytes:
     groups = dict(summary.get("by_type") or {})
     if not groups:  # ReasonMap summaries have no by_type: compute it from the rows
         for record, score in zip(records, scores):
             g = groups.setdefault(str(record.get("type", "-")), {"count": 0, "_sums": {}})
             g["count"] += 1
-            for m in _acc_metrics(plus):
+            for m in bench.accuracies:
                 g["_sums"][m] = g["_sums"].get(m, 0.0) + float(score.get(m) or 0)
         for g in groups.values():
             for m, total in g.pop("_sums").items():
                 g[m] = {"mean": total / g["count"]}
-    if plus:
+    if bench.groups:
         groups.update({f"{k} (group)": v for k, v in (summary.get("by_group") or {}).items()})
     fig, ax = plt.subplots(figsize=(max(4.5, 1.1 * len(groups) + 1.5), 3.4))
-    _bars(ax, groups, _acc_metrics(plus), "question type")
+    _bars(ax, groups, bench.accuracies, "question type")
     return _png(fig)
 
 
 # ---------------------------------------------------------------- failures
 
-def _passed(score: Mapping, plus: bool) -> bool:
-    return all(bool(score.get(m)) for m in _acc_metrics(plus))
+def _passed(score: Mapping, bench: Benchmark) -> bool:
+    return all(bool(score.get(m)) for m in bench.accuracies)
 
 
-def _responses(prediction: Mapping | None, plus: bool) -> list[tuple[str, str | None]]:
+def _responses(prediction: Mapping | None, bench: Benchmark) -> list[tuple[str, str | None]]:
+    """(label, text) of each answer, in the order of `bench.accuracies` that judge them."""
     prediction = prediction or {}
-    if plus:
-        return [("answer", prediction.get("response"))]
-    return [("short answer", prediction.get("response_short")), ("long answer", prediction.get("response_long"))]
+    return [(_ANSWER_LABELS[name], prediction.get(name)) for name in bench.requests]
 
 
 def _plan_text(plan: Sequence[rd.Section]) -> str:
@@ -268,18 +257,19 @@ class _Maps:
         return rd.data_url(drawn_image), caption
 
 
-def _failure_html(record: Mapping, score: Mapping, prediction: Mapping | None, plus: bool, maps: _Maps) -> str:
+def _failure_html(record: Mapping, score: Mapping, prediction: Mapping | None, bench: Benchmark,
+                  maps: _Maps) -> str:
     e = html.escape
     qtype, qd, md = (str(record.get(k, "-")) for k in ("type", "difficulty_question", "difficulty_city"))
-    responses = _responses(prediction, plus)
+    responses = _responses(prediction, bench)
     parts = [f'<article class="fail" data-type="{e(qtype)}" data-qd="{e(qd)}" data-md="{e(md)}">',
              f"<h3>{e(str(record.get('id', '?')))}</h3>",
              f'<p class="tags">type <b>{e(qtype)}</b> · question <b>{e(qd)}</b> · map <b>{e(md)}</b>'
              f" · city <b>{e(str(record.get('city', '-')))}</b></p>", '<div class="row">']
     figure = None
-    if not plus:
+    if bench.routes:
         # Draw the answer that failed (the short one first).
-        label, response = next(((lab, r) for (lab, r), m in zip(responses, ("acc_short", "acc_long"))
+        label, response = next(((lab, r) for (lab, r), m in zip(responses, bench.accuracies)
                                 if not score.get(m)), responses[0])
         drawn = maps.routes_url(record, response)
         if drawn:
@@ -291,14 +281,14 @@ def _failure_html(record: Mapping, score: Mapping, prediction: Mapping | None, p
         figure = f'<img src="{url}" alt="map">' if url else '<p class="note">map not available</p>'
     parts.append(f"<figure>{figure}</figure><div class=\"text\">")
     parts.append(f"<h4>Question</h4><pre>{e(str(record.get('question', '')))}</pre>")
-    for (label, response), m in zip(responses, _acc_metrics(plus)):
+    for (label, response), m in zip(responses, bench.accuracies):
         verdict = "right" if score.get(m) else "wrong"
         body = e(cut_middle(response, SHOWN_CHARS)) if isinstance(response, str) else "<i>no answer</i>"
         parts.append(f'<h4>Model {e(label)} <span class="{verdict}">{verdict}</span></h4><pre>{body}</pre>')
     parts.append(f"<h4>Reference answer</h4><pre>{e(str(record.get('answer', '')))}</pre>")
     for k, plan in enumerate(rd.reference_plans(record)[1:], 2):
         parts.append(f"<h4>Other reference plan {k}</h4><pre>{e(_plan_text(plan))}</pre>")
-    shown = ", ".join(f"{m} {score.get(m)}" for m in _metrics(plus) if m in score)
+    shown = ", ".join(f"{m} {score.get(m)}" for m in bench.reported if m in score)
     parts.append(f'<p class="note">scores: {e(shown)}</p></div></div></article>')
     return "".join(parts)
 
@@ -346,7 +336,7 @@ def _select(name: str, label: str, values: Sequence[str]) -> str:
     return f'<label>{e(label)} <select name="{name}"><option value="">all</option>{options}</select></label>'
 
 
-def _html_page(title, meta, tables, plots, records, scores, by_id, shown, n_failures, plus, data_dir) -> str:
+def _html_page(title, meta, tables, plots, records, scores, by_id, shown, n_failures, bench, data_dir) -> str:
     e = html.escape
     maps = _Maps(data_dir)
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -367,7 +357,7 @@ def _html_page(title, meta, tables, plots, records, scores, by_id, shown, n_fail
                    + _select("qd", "question difficulty", values["qd"])
                    + _select("md", "map difficulty", values["md"]) + ' <span id="shown" class="note"></span></div>')
     for i in shown:
-        out.append(_failure_html(records[i], scores[i], by_id.get(str(records[i].get("id"))), plus, maps))
+        out.append(_failure_html(records[i], scores[i], by_id.get(str(records[i].get("id"))), bench, maps))
     if shown:
         out.append(f"<script>{_SCRIPT}</script>")
     out.append("</body></html>")
@@ -379,12 +369,12 @@ def _markdown(title, meta, tables, plots, records, scores, failures, max_failure
     for t in tables[:2]:
         lines += t.markdown()
     lines += ["## Plots", ""]
-    lines += [f"![{label}]({PLOT_DIR}/{name})\n" for name, (label, _) in plots.items()]
+    lines += [f"![{label}]({EVAL_PLOTS}/{name})\n" for name, (label, _) in plots.items()]
     lines += ["## Breakdowns", ""]
     for t in tables[2:]:
         lines += t.markdown()
     rows = [[str(records[i].get(k, "-")) for k in ("id", "type", "difficulty_question", "difficulty_city", "city")]
             for i in failures[:max(0, max_failures)]]
-    lines += Table(f"Failures ({len(failures)}; answers and maps in report.html)",
+    lines += Table(f"Failures ({len(failures)}; answers and maps in {REPORT_HTML})",
                    ["id", "type", "question difficulty", "map difficulty", "city"], rows).markdown()
     return "\n".join(lines)

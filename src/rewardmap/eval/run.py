@@ -1,10 +1,11 @@
 """`rewardmap eval`: answer a benchmark's questions with a model, then score the answers.
 
-A run folder holds `run.json` (what produced the predictions: benchmark, data, model,
-generation settings), `predictions.jsonl` (a `PredictionStore`: one line per finished
-record, written as answers arrive, so a re-run skips what is done), `responses.jsonl` (each
-record with its responses and scores, the input of `evaluate_predictions`), `metrics.json`, and the
-report (`report.html`, self-contained, and `report.md` with `eval_plots/`).
+A run folder holds (each name in `rewardmap.run_files`) `run.json` (what produced the
+predictions: benchmark, data, model, generation settings), `predictions.jsonl` (a
+`PredictionStore`: one line per finished record, written as answers arrive, so a re-run skips
+what is done), `responses.jsonl` (each record with its responses and scores, the input of
+`evaluate_predictions`), `metrics.json`, and the report (`report.html`, self-contained, and
+`report.md` with `eval_plots/`).
 
 A re-run resumes only when `run.json` matches: another model, benchmark, dataset or
 generation setting in the same folder would mix two runs' answers in one score. Settings
@@ -15,9 +16,8 @@ ReasonMap uses the `planning` records and asks each twice: `question` gives
 types and asks `question` once (`response`). Prompts are the records' texts as they are: one
 user turn, the map image then the question, and nothing else beyond the chat template.
 
-Backends (`LocalBackend` in `local.py`, `VLLMBackend` in `vllm_inputs.py`, `APIBackend`
-here) share one method: `run(records, requests, store, on_progress)`, where
-`requests(record)` is `{output name: question text}`.
+A backend answers the questions: any `backends.base.Backend` (an API server, transformers or
+vLLM; `backends.factory` makes the one `rewardmap eval`'s options name).
 
 Each answer is scored whole. `responses.jsonl` keeps at most `KEPT_CHARS` of each text (its
 head and tail; a text cut so carries `<name>_chars`, its full length) and the report shows
@@ -33,30 +33,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import InputError, check_choice
+from ..errors import InputError
 from ..fileio import remove_atomic_leftovers, write_bytes_atomic
-from ..questions.kinds import PLUS_TYPES, ROUTE_TYPE
-from .api import ChatClient, RunSummary, run_requests, user_turn
+from ..run_files import METRICS, PREDICTIONS, RECIPE, RESPONSES, SETTINGS
+from .backends.base import Backend, Progress, Requests, RunSummary
 from .cut import KEPT_CHARS, cut_middle
-from ..metrics.summary import BENCHMARKS, check_variant, evaluate_predictions
+from ..metrics.benchmarks import BENCHMARKS, benchmark_named
+from ..metrics.summary import evaluate_predictions
 from .store import PredictionStore
-
-BENCHMARK_TYPES = {"reasonmap": (ROUTE_TYPE,), "reasonmap-plus": PLUS_TYPES}
-SETTINGS = "run.json"
-PREDICTIONS = "predictions.jsonl"
-RESPONSES = "responses.jsonl"
-METRICS = "metrics.json"
-MAPS_CHECKED = "maps_checked.json"
-
-Progress = Callable[[dict, int, int], None]
-
-
-def check_benchmark(benchmark: str) -> str:
-    return check_choice("benchmark", benchmark, BENCHMARKS)
 
 
 def load_benchmark(data: str | os.PathLike, benchmark: str, limit: int | None = None,
@@ -65,17 +52,17 @@ def load_benchmark(data: str | os.PathLike, benchmark: str, limit: int | None = 
     them; every map image they name must be sound (`check_images`, remembered in CHECKED)."""
     from ..datasets.records import load_records
 
-    check_benchmark(benchmark)
+    bench = benchmark_named(benchmark)
     if limit is not None and limit < 1:
         raise InputError(f"--limit must be at least 1, got {limit}")
-    types = BENCHMARK_TYPES[benchmark]
-    records = [r for r in load_records(data) if r.get("type") in types]
+    records = [r for r in load_records(data) if r.get("type") in bench.types]
     if not records:
-        raise InputError(f"{data}: no records of {benchmark}'s types ({', '.join(types)})")
+        raise InputError(f"{data}: no records of {bench.name}'s types ({', '.join(bench.types)})")
     if limit is not None:
         records = records[:limit]
+    asks_long = "question_long" in bench.requests.values()  # not a field every record has
     for record in records:
-        if benchmark == "reasonmap" and not isinstance(record.get("question_long"), str):
+        if asks_long and not isinstance(record.get("question_long"), str):
             raise InputError(f"{data}: record {record.get('id')!r}: field 'question_long': expected the long "
                              "question text (ReasonMap asks each route question twice)")
     check_images((r["figure"] for r in records), checked)
@@ -135,7 +122,7 @@ def check_run_folder(out: Path, settings: dict | None) -> None:
     """An InputError unless OUT can hold this run: a new folder, or one holding the same run."""
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder")
-    if (out / "recipe.yaml").exists():  # its report.md would be overwritten
+    if (out / RECIPE).exists():  # its report.md would be overwritten
         raise InputError(f"{out}: is a training run folder; evaluate into a folder of its own, "
                          f"such as --out {out / 'eval'}")
     answered = out / PREDICTIONS
@@ -151,28 +138,9 @@ def check_run_folder(out: Path, settings: dict | None) -> None:
                              "resume with the same settings, or give another --out")
 
 
-def requests_for(benchmark: str) -> Callable[[dict], dict[str, str]]:
-    """`record -> {output name: question text}` for BENCHMARK."""
-    check_benchmark(benchmark)
-    if benchmark == "reasonmap":
-        return lambda r: {"response_short": r["question"], "response_long": r["question_long"]}
-    return lambda r: {"response": r["question"]}
-
-
-class APIBackend:
-    """An OpenAI-compatible chat-completions server (vLLM, SGLang, OpenAI, ...)."""
-
-    def __init__(self, client: ChatClient, concurrency: int = 8):
-        if concurrency < 1:
-            raise InputError(f"--concurrency must be at least 1, got {concurrency}")
-        self.client, self.concurrency = client, concurrency
-
-    def run(self, records: list[dict], requests: Callable[[dict], dict[str, str]], store: PredictionStore,
-            on_progress: Progress | None = None) -> RunSummary:
-        def build(record: dict) -> dict[str, list[dict]]:
-            return {name: user_turn(record["figure"], text) for name, text in requests(record).items()}
-
-        return run_requests(records, build, store, self.client, self.concurrency, on_progress)
+def requests_for(benchmark: str) -> Requests:
+    """`record -> {output name: question text}` for BENCHMARK (`Benchmark.questions`)."""
+    return benchmark_named(benchmark).questions
 
 
 @dataclass
@@ -192,15 +160,13 @@ class EvalResult:
                  f"generated now, {self.run.skipped} already done, {self.predictions['failed']} failed "
                  f"(scored as wrong); metrics in {self.out / METRICS}"]
         overall = s["overall"]
-        names = ("correct",) if self.benchmark == "reasonmap-plus" else (
-            "acc_short", "acc_long", "map_score_short", "map_score_long")
-        for name in names:
+        for name in BENCHMARKS[self.benchmark].reported:
             if name in overall:
                 lines.append(f"  {name:<16} mean {overall[name]['mean']:.4f}  weighted {overall[name]['weighted']:.4f}")
         return "\n".join(lines)
 
 
-def run_eval(data: str | os.PathLike, benchmark: str, out: str | os.PathLike, backend, *,
+def run_eval(data: str | os.PathLike, benchmark: str, out: str | os.PathLike, backend: Backend, *,
              variant: str = "reference", limit: int | None = None,
              on_progress: Progress | None = None, records: list[dict] | None = None,
              settings: dict | None = None) -> EvalResult:
@@ -209,19 +175,19 @@ def run_eval(data: str | os.PathLike, benchmark: str, out: str | os.PathLike, ba
 
     `settings`: what identifies the predictions (`run_settings`), kept in OUT/run.json; a
     folder holding another run's settings is refused before anything is asked."""
-    check_variant("variant", variant, benchmark)
+    bench = benchmark_named(benchmark)
+    bench.check_variant("variant", variant)
     if records is None:
         records = load_benchmark(data, benchmark, limit)
     out = Path(out)
     check_run_folder(out, None)
     out.mkdir(parents=True, exist_ok=True)
-    requests = requests_for(benchmark)
     with PredictionStore(out / PREDICTIONS) as store:
         check_run_folder(out, settings)  # under the store's lock: nobody writes between check and write
         remove_atomic_leftovers(out)  # what a killed run left; the store's lock keeps live writers out
         if settings is not None:  # the same run, or none answered yet
             write_bytes_atomic(out / SETTINGS, (json.dumps(settings, indent=2) + "\n").encode("utf-8"))
-        summary = backend.run(records, requests, store, on_progress)
+        summary = backend.run(records, bench.questions, store, on_progress)
         predictions = {p["id"]: p for p in store.records()}
     return score_run(records, predictions, benchmark, out, variant, summary, data)
 
@@ -239,7 +205,7 @@ def score_run(records: list[dict], predictions: dict, benchmark: str, out: Path,
               run: RunSummary, data: str | os.PathLike | None = None) -> EvalResult:
     """Write OUT/responses.jsonl, OUT/metrics.json and the report (OUT/report.html,
     OUT/report.md) from the stored predictions; DATA holds the maps the report shows."""
-    names = list(requests_for(benchmark)({"question": "", "question_long": ""}))
+    names = list(benchmark_named(benchmark).requests)
     rows, counts = [], {"ok": 0, "failed": 0, "missing": 0}
     for record in records:
         prediction = predictions.get(record["id"])

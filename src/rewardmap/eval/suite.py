@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
-from ..metrics.summary import BENCHMARKS
+from ..metrics.benchmarks import BENCHMARKS
 from ..model.generate import DEFAULT_MAX_NEW_TOKENS
-from .run import BENCHMARK_TYPES, MAPS_CHECKED, EvalResult, load_benchmark, local_settings, run_eval
+from ..run_files import MAPS_CHECKED
+from .run import EvalResult, load_benchmark, local_settings, run_eval
 
 # (benchmark label "<folder name>/<benchmark>", answered, to answer) after each answered record
 Progress = Callable[[str, int, int], None]
@@ -36,7 +37,7 @@ def folder_benchmarks(folder: str | Path) -> list[str]:
     from ..datasets.records import load_records
 
     types = {r["type"] for r in load_records(folder)}
-    return [b for b in BENCHMARKS if types & set(BENCHMARK_TYPES[b])]
+    return [b.name for b in BENCHMARKS.values() if types & set(b.types)]
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class BenchmarkSuite:
         """Answer every benchmark of the folders with MODEL and PROCESSOR (whose weights are saved
         in the folder SAVED, which `run.json` names) into OUT/<folder name>/<benchmark>/, each
         resuming what is stored there; the results in order."""
-        from .local import LocalBackend
+        from .backends.local import LocalBackend
 
         model.eval()
         # one backend for all: a batch size lowered after running out of memory stays lowered

@@ -1,5 +1,6 @@
 """Evaluation metrics of ReasonMap and ReasonMap-Plus (as released).
 
+- `Benchmark` (`BENCHMARKS`, `benchmark_named`): each benchmark described once;
 - `score_route_record`: accuracy and map score of a route question's short and long answers;
 - `score_plus_record`: correctness of a Plus answer (parsed by `rewardmap.rewards.parse_plus`);
 - `summarize`: plain and difficulty-weighted means, overall and per group;
@@ -8,10 +9,8 @@
 `variant="reference"` reproduces the released evaluation; "robust" repairs its parsing.
 """
 
+from .benchmarks import BENCHMARKS, PLUS_WEIGHTS, ROUTE_WEIGHTS, Benchmark, benchmark_named
 from .summary import (
-                      BENCHMARKS,
-                      PLUS_WEIGHTS,
-                      ROUTE_WEIGHTS,
                       evaluate_predictions,
                       summarize,
                       weight,
@@ -31,8 +30,8 @@ from .route_score import (
 )
 
 __all__ = [
-    "AnswerSection", "BENCHMARKS", "LONG_MAX", "MapScore", "PLUS_WEIGHTS", "ROUTE_WEIGHTS",
-    "RecordError", "SHORT_MAX", "VARIANTS", "china_line_name", "evaluate_predictions",
+    "AnswerSection", "BENCHMARKS", "Benchmark", "LONG_MAX", "MapScore", "PLUS_WEIGHTS", "ROUTE_WEIGHTS",
+    "RecordError", "SHORT_MAX", "VARIANTS", "benchmark_named", "china_line_name", "evaluate_predictions",
     "map_score", "mapped_line_name", "parse_route_answer", "plus_correct", "route_correct",
     "score_plus_record", "score_route_record", "summarize", "weight",
 ]

@@ -1,6 +1,7 @@
 """The figures the RewardMap paper publishes, in the units of a summary's `published` entry
 (`summarize`): difficulty-weighted, accuracies in percent, map scores raw. Both reports put a
-run's figures beside them: `rewardmap eval`'s and a training run's."""
+run's figures beside them: `rewardmap eval`'s and a training run's. Each table is its
+benchmark's `Benchmark.published`, with its columns."""
 
 from __future__ import annotations
 
@@ -29,11 +30,3 @@ PUBLISHED_PLUS = (
     ("Qwen2.5-VL-72B", 53.21, None, None),
     ("GPT-5", 88.95, None, None),
 )
-# Each benchmark's table: (key of the summary's `published` entry, column label) in the paper's
-# column order, and its rows.
-PUBLISHED_COLUMNS = {
-    "reasonmap": (("acc_short", "acc short"), ("acc_long", "acc long"), ("map_score_short", "map score short"),
-                  ("map_score_long", "map score long")),
-    "reasonmap-plus": (("overall", "Plus overall"), ("Count", "Count"), ("TorF", "TorF")),
-}
-PUBLISHED = {"reasonmap": PUBLISHED_REASONMAP, "reasonmap-plus": PUBLISHED_PLUS}

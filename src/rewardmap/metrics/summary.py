@@ -3,7 +3,7 @@
 Weighted metrics are `sum(w * score) / sum(w)`, as released: ReasonMap
 weights a question by (question difficulty, map difficulty) with `ROUTE_WEIGHTS`,
 ReasonMap-Plus by the map's difficulty (`difficulty_city`, as VLMEvalKit does; a Plus
-question's difficulty equals its map's) with `PLUS_WEIGHTS`.
+question's difficulty equals its map's) with `PLUS_WEIGHTS` (both in `benchmarks`).
 
 Units follow the published tables (ReasonMap and RewardMap papers): accuracies are fractions here and
 percentages in `published`; map scores are raw means on their own scale (0-20 short,
@@ -19,40 +19,24 @@ from collections.abc import Iterable, Mapping
 
 import msgspec
 
-from ..errors import InputError, check_choice, shown, where
+from ..errors import InputError, shown, where
 from ..fileio import raw_value, read_jsonl_fields
 from ..network import Network, StationFiles
 from ..questions.kinds import DIFFICULTIES, PLUS_TYPES
-from .plus import PLUS_VARIANTS, score_plus_record
-from .route_parse import VARIANTS
+from .benchmarks import Benchmark, benchmark_named
+from .plus import score_plus_record
 from .route_score import LONG_MAX, SHORT_MAX, RecordError, score_route_record
-
-BENCHMARKS = ("reasonmap", "reasonmap-plus")
-ROUTE_METRICS = ("acc_short", "map_score_short", "acc_long", "map_score_long")
-PLUS_METRICS = ("correct",)
-
-# ROUTE_WEIGHTS[question difficulty][map difficulty]
-ROUTE_WEIGHTS = {
-    "easy": {"easy": 1.0, "middle": 1.5, "hard": 2.0},
-    "middle": {"easy": 1.5, "middle": 2.0, "hard": 2.5},
-    "hard": {"easy": 2.0, "middle": 2.5, "hard": 3.0},
-}
-PLUS_WEIGHTS = {"easy": 1.0, "middle": 1.5, "hard": 2.0}
-PLUS_GROUPS = {"Count": ("Counting1", "Counting2", "Counting3"), "TorF": ("TorF1", "TorF2")}
 
 
 def weight(record: Mapping, benchmark: str) -> float:
-    """A record's weight in the weighted metrics.
+    """A record's weight in the weighted metrics of BENCHMARK (`Benchmark.weight`).
 
     >>> weight({"difficulty_question": "middle", "difficulty_city": "hard"}, "reasonmap")
     2.5
     >>> weight({"difficulty_city": "middle"}, "reasonmap-plus")
     1.5
     """
-    city = _difficulty(record, "difficulty_city")
-    if benchmark == "reasonmap-plus":
-        return PLUS_WEIGHTS[city]
-    return ROUTE_WEIGHTS[_difficulty(record, "difficulty_question")][city]
+    return benchmark_named(benchmark).weight(record)
 
 
 def summarize(rows: Iterable[Mapping], benchmark: str) -> dict:
@@ -69,13 +53,15 @@ def summarize(rows: Iterable[Mapping], benchmark: str) -> dict:
     >>> s["published"]
     {'overall': 33.33333333333333, 'Count': 0.0, 'TorF': 100.0}
     """
-    check_choice("benchmark", benchmark, BENCHMARKS)
-    plus = benchmark == "reasonmap-plus"
-    metrics = PLUS_METRICS if plus else ROUTE_METRICS
+    return _summary(rows, benchmark_named(benchmark))
+
+
+def _summary(rows: Iterable[Mapping], bench: Benchmark) -> dict:
+    metrics = bench.metrics
     table = []  # each row with its weight and scores as floats, once: every grouping sums them again
     for i, row in enumerate(rows, 1):
         try:
-            w = weight(row, benchmark)
+            w = bench.weight(row)
             for m in metrics:
                 if not isinstance(row.get(m), (int, float)):
                     raise RecordError(m, f"expected a score, got {row.get(m)!r}")
@@ -98,39 +84,29 @@ def summarize(rows: Iterable[Mapping], benchmark: str) -> dict:
             groups.setdefault(item[0].get(key), []).append(item)
         return {k: stats(g) for k, g in sorted(groups.items(), key=lambda kv: _order(kv[0]))}
 
-    summary = {"benchmark": benchmark, "count": len(table), "overall": stats(table)}
-    if plus:
+    summary = {"benchmark": bench.name, "count": len(table), "overall": stats(table)}
+    if bench.groups:  # ReasonMap-Plus: per type and group; the paper publishes the overall and group figures
         summary["by_type"] = by("type")
         summary["by_group"] = {name: stats([item for item in table if item[0].get("type") in types])
-                               for name, types in PLUS_GROUPS.items()}
+                               for name, types in bench.groups.items()}
         summary["published"] = {name: _percent(g, "correct") for name, g in
                                 (("overall", summary["overall"]), *summary["by_group"].items())}
-        summary["by_map_difficulty"] = by("difficulty_city")
-    else:
-        summary["published"] = {m: _percent(summary["overall"], m) if m.startswith("acc")
+    else:  # ReasonMap: the paper publishes each metric, accuracies in percent
+        summary["published"] = {m: _percent(summary["overall"], m) if m in bench.accuracies
                                 else _weighted(summary["overall"], m) for m in metrics}
+    if bench.routes:
         summary["map_score_max"] = {"short": SHORT_MAX, "long": LONG_MAX}
-        summary["by_question_difficulty"] = by("difficulty_question")
-        summary["by_map_difficulty"] = by("difficulty_city")
+    for name, field in bench.breakdowns.items():
+        summary[name] = by(field)
     summary["by_city"] = by("city")
-    summary["weights"] = copy.deepcopy(PLUS_WEIGHTS if plus else ROUTE_WEIGHTS)
+    summary["weights"] = copy.deepcopy(bench.weights)
     return summary
-
-
-# What scoring and summarising an answer read of its record.
-PLUS_FIELDS = ("type", "answer", "response", "city", "difficulty_city")
-ROUTE_FIELDS = ("json", "routes", "country", "city", "station_1", "station_2", "question_long", "response_short",
-                "response_long", "difficulty_city", "difficulty_question")
 
 
 def check_variant(name: str, variant: str, benchmark: str) -> str:
     """VARIANT when BENCHMARK is scored that way (`vlmevalkit`: ReasonMap-Plus only), else a
     one-line InputError; NAME is how the caller calls the setting (`--variant`)."""
-    check_choice("benchmark", benchmark, BENCHMARKS)
-    if variant == "vlmevalkit" and benchmark != "reasonmap-plus":
-        raise InputError(f"{name} vlmevalkit scores ReasonMap-Plus only (VLMEvalKit's scorer); "
-                         f"for {benchmark} use {' or '.join(VARIANTS)}")
-    return check_choice(name, variant, PLUS_VARIANTS)
+    return benchmark_named(benchmark).check_variant(name, variant)
 
 
 def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
@@ -144,15 +120,16 @@ def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
     a path relative to `stations_root`; each station file is read once. `lines`, when
     given, are the file's (line number, record) pairs already in memory.
     """
-    check_variant("variant", variant, benchmark)
+    bench = benchmark_named(benchmark)
+    bench.check_variant("variant", variant)
     files = StationFiles(stations_root)
     rows, scores, seen = [], [], {}
     if lines is None:  # only the fields scoring reads are decoded (not the questions, ids, maps)
-        lines = (read_jsonl_fields(pred_path, PLUS_FIELDS) if benchmark == "reasonmap-plus" else
-                 read_jsonl_fields(pred_path, ROUTE_FIELDS, raw=("routes",)))
+        # ReasonMap's routes stay JSON text, the memo's key (raw names no field Plus reads)
+        lines = read_jsonl_fields(pred_path, bench.fields, raw=("routes",))
     for lineno, record in lines:
         try:
-            if benchmark == "reasonmap":
+            if bench.routes:
                 key = _route_key(record)
                 score = seen.get(key) if key is not None else None
                 if score is None:
@@ -165,7 +142,7 @@ def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
                 score = dict(score)  # each line its own
             else:
                 score = score_plus_record(record, record.get("response"), variant)
-            weight(record, benchmark)
+            bench.weight(record)
             if not isinstance(record.get("city"), (str, type(None))):  # results are grouped by it
                 raise RecordError("city", f"expected the city's name, got {shown(record.get('city'))}")
         except RecordError as e:
@@ -174,7 +151,7 @@ def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
         rows.append({**record, **score})
     if not rows:
         raise InputError(f"{pred_path}: no records")
-    summary = summarize(rows, benchmark)
+    summary = _summary(rows, bench)
     summary["variant"] = variant
     return summary, scores
 
@@ -201,13 +178,6 @@ def _station_network(files: StationFiles, value) -> Network:
         return files.load(value)
     except InputError as e:
         raise RecordError("json", str(e)) from None
-
-
-def _difficulty(record: Mapping, field: str) -> str:
-    value = record.get(field)
-    if value not in DIFFICULTIES:
-        raise RecordError(field, f"expected one of {', '.join(DIFFICULTIES)}, got {value!r}")
-    return value
 
 
 def _order(key) -> tuple:

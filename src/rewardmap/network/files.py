@@ -21,7 +21,8 @@ _OBJECTS_KEPT = 64  # station objects are keyed by their text; a dataset has a f
 
 
 class StationFiles:
-    """Loads station data once per file or object, remembering failures too.
+    """Loads station data once per file or object, remembering failures too (an object
+    holding tuples, sets or other non-JSON values is read every time: see `_keyable`).
 
     root: the folder relative paths are read from (None: only absolute paths and station
         objects are accepted). A dataset names files `stations/<country>/<city>.json`
@@ -57,7 +58,13 @@ class StationFiles:
         if isinstance(source, str) and source.lstrip().startswith("{"):
             key, read = "object:" + source, lambda: self._from_text(source)
         elif isinstance(source, Mapping):
-            text = json.dumps(source, sort_keys=True, ensure_ascii=False, default=str)
+            if not _keyable(source):  # read every time: its JSON text could be another object's
+                try:
+                    return self._from_object(source)
+                except InputError as e:
+                    return e
+            # keys in their order: line order is file order, so reordered objects are not the same
+            text = json.dumps(source, ensure_ascii=False)
             key, read = "object:" + text, lambda: self._from_object(source)
         elif isinstance(source, (str, Path)) and str(source):
             given = str(source)
@@ -106,3 +113,12 @@ class StationFiles:
         if isinstance(data, Mapping):
             data = {line: stations for line, stations in data.items() if stations is not None}
         return network_from_mapping(data, strict=self.strict)
+
+
+def _keyable(data: Mapping) -> bool:
+    """Whether DATA's JSON text tells it apart from any other object: a dict of line names to
+    lists of strings or null (a tuple writes as a list, and a set or another Mapping has no
+    JSON text at all)."""
+    return isinstance(data, dict) and all(
+        isinstance(k, str) and (v is None or isinstance(v, list) and all(isinstance(s, str) for s in v))
+        for k, v in data.items())

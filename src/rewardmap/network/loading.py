@@ -65,7 +65,7 @@ def _parse_line(where: str, line_name: str, raw: Any, strict: bool, warnings: li
         raise StationFileError(f"{at}: expected a list of station names, got {_kind(raw)}")
     if not raw:
         raise StationFileError(f"{at}: empty line (no stations)")
-    names, branch_at, released = [], None, {}
+    names, marked, released = [], None, {}
     for i, item in enumerate(raw, 1):
         if not isinstance(item, str):
             raise StationFileError(f"{at}: station {i} is {_kind(item)}, expected a string")
@@ -73,8 +73,8 @@ def _parse_line(where: str, line_name: str, raw: Any, strict: bool, warnings: li
         if not name:
             raise StationFileError(f"{at}: station {i} has an empty name")
         _check_name(f"{at}: station {i} {item!r}", item)
-        if has_branch_marker(item) and branch_at is None:
-            branch_at = i - 1
+        if has_branch_marker(item) and marked is None:
+            marked = i - 1
         as_released = released_name(item)
         if as_released != name:
             released.setdefault(name, as_released)
@@ -96,8 +96,9 @@ def _parse_line(where: str, line_name: str, raw: Any, strict: bool, warnings: li
         unique.append(name)
     if len(unique) < 2:
         raise StationFileError(f"{at}: a line needs at least two stations")
-    if branch_at is not None and branch_at >= len(unique):
-        branch_at = None
+    # The marked station's index among those kept (a dropped repeat before it must not shift
+    # it); none when the marker is on a loop's closing entry, after which nothing is listed.
+    branch_at = unique.index(names[marked]) if marked is not None and marked < len(names) else None
     return Line(line_name, tuple(unique), loop=loop, branch_at=branch_at, released=released)
 
 

@@ -46,7 +46,8 @@ class Line:
 
     def rides(self, a: str, b: str) -> list[list[str]]:
         """The intermediate stops of each way of riding from a to b, in riding order: one
-        way, or both ways round a loop (the direct index order first)."""
+        way, or both ways round a loop (the direct index order first). From a station to
+        itself: no stops, and round a loop also once all the way round in index order."""
         i, j, n = self.index[a], self.index[b], len(self.stations)
         step = 1 if j > i else -1
         ways = [[self.stations[k] for k in range(i + step, j, step)]]

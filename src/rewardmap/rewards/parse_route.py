@@ -151,7 +151,7 @@ _NAME_FIELD, _DEPARTURE_FIELD, _ARRIVAL_FIELD, _VIA_COUNT = (
                                                           "number of via stops"))
 _ARRIVAL_LABEL = re.compile(_label("arrival stop"))
 _VIA_LIST = re.compile(_label("via stops") + r"([^\n]*)")
-_COUNT_LABEL_END = re.compile(r"of[ \t]*$")  # what precedes `via stops:` in the count's label
+_COUNT_LABEL = re.compile(_label("number of via stops"))
 # A piece that is just the three fields (and maybe a via line), one a line, with no ":" in
 # any value, so that no label can hide in a value: what the general path reads, in one match.
 _PLAIN_SECTION = re.compile(r"\s*route name:([^\n:]*)\ndeparture stop:([^\n:]*)\narrival stop:([^\n:]*)"
@@ -201,9 +201,11 @@ def lenient_fields(response: str) -> tuple[list[Fields], bool]:
 
 
 def _via_list_label(piece: str) -> re.Match | None:
-    """The first `via stops:` that is not the end of `number of via stops:`."""
+    """The first `via stops:` that is not the end of `number of via stops:` (with any blanks
+    between its words: a label ends where the count's label ends)."""
+    count_label_ends = {match.end() for match in _COUNT_LABEL.finditer(piece)}
     for match in _VIA_LIST.finditer(piece):
-        if not _COUNT_LABEL_END.search(piece, max(0, match.start() - 8), match.start()):
+        if match.start(1) not in count_label_ends:
             return match
     return None
 

@@ -122,21 +122,21 @@ def score_heldout(records: Sequence[dict], answers: Sequence[dict], config: Rewa
       figures (those above, and `benchmark`: its benchmark weight and scores), from which any
       figure here can be computed again.
     """
-    from ..metrics import score_plus_record, score_route_record, summarize
-    from ..metrics.summary import weight
+    from ..metrics import BENCHMARKS, score_plus_record, score_route_record, summarize
+    from ..metrics.benchmarks import benchmark_asking
 
     files = StationFiles(None)
-    entries, plus_rows, route_rows = [], [], []
+    entries, rows = [], defaultdict(list)  # rows: per benchmark name, each record with its scores
     for record, answer in zip(records, answers, strict=True):
         scores = question_scores(record, answer, files, config)
-        if record["type"] == ROUTE_TYPE:
-            bench = score_route_record(record, answer["answer"], answer.get("answer_long", ""), variant)
-            route_rows.append({**record, **bench})
-            scores["benchmark"] = {"weight": weight(record, "reasonmap"), **bench}
-        elif record["type"] in PLUS_TYPES:
-            bench = score_plus_record(record, answer["answer"], variant)
-            plus_rows.append({**record, **bench})
-            scores["benchmark"] = {"weight": weight(record, "reasonmap-plus"), **bench}
+        benchmark = benchmark_asking(record["type"])
+        if benchmark is not None:
+            if benchmark.routes:  # asked in its short and its long wording
+                figures = score_route_record(record, answer["answer"], answer.get("answer_long", ""), variant)
+            else:
+                figures = score_plus_record(record, answer["answer"], variant)
+            rows[benchmark.name].append({**record, **figures})
+            scores["benchmark"] = {"weight": benchmark.weight(record), **figures}
         entries.append({"id": record.get("id"), "type": record["type"], **answer, "scores": scores})
     groups: dict[str, list[dict]] = defaultdict(list)
     for entry in entries:
@@ -145,9 +145,9 @@ def score_heldout(records: Sequence[dict], answers: Sequence[dict], config: Rewa
     result = {"overall": group_stats(entries) if entries else None,
               "plus": group_stats(plus) if plus else None,
               "by_type": {t: group_stats(g) for t, g in sorted(groups.items())}}
-    for benchmark, rows in (("reasonmap", route_rows), ("reasonmap-plus", plus_rows)):
-        if rows:
-            result[benchmark] = {**summarize(rows, benchmark), "variant": variant}
+    for name in BENCHMARKS:
+        if rows[name]:
+            result[name] = {**summarize(rows[name], name), "variant": variant}
     result["answers"] = entries
     return result
 

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from ..errors import InputError
+from ..run_files import FINAL
 
 TOLERANCE = 1e-4  # float32 round trip and LoRA merge rounding stay far below this
 
@@ -58,7 +59,7 @@ def merge_model(source: str | Path, out: str | Path) -> float:
 
 def model_folder(source: Path) -> Path:
     """The folder holding the model: SOURCE itself, or a run folder's `final/`."""
-    for candidate in (source, source / "final"):
+    for candidate in (source, source / FINAL):
         if (candidate / "config.json").is_file() or (candidate / "adapter_config.json").is_file():
             return candidate
     raise InputError(f"{source}: no model here (expected a run folder with final/, or a folder with config.json "

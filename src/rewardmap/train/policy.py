@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..run_files import INIT
 from .recipe import Recipe
 
 
@@ -21,7 +22,7 @@ def load_policy(recipe: Recipe, run: Path, texts: list[str]):
 
     m = recipe.model
     if m.name_or_path == "tiny":
-        init = run / "init"
+        init = run / INIT
         if (init / "config.json").is_file():
             return tiny.load_tiny(init)
         model, processor = tiny.build_tiny_model(texts, tiny.TinyModelConfig(**m.tiny))
@@ -63,13 +64,16 @@ def saved_whole(model, processor, folder: Path) -> Iterator[Path]:
     """Save MODEL and PROCESSOR to a temporary folder beside FOLDER, yield it (to check what was
     written), then rename it onto FOLDER, replacing what is there; if the block or the save
     fails, the temporary folder goes and FOLDER is as it was."""
-    import os
     import shutil
 
+    from ..datasets.output import move_into_place, recover_replaced
     from ..diskfull import writing
     from ..fileio import follow_umask
+    from ..interrupts import deferred
 
     tmp = folder.with_name(folder.name + ".tmp")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    recover_replaced(folder)  # a process killed between the two renames below left FOLDER aside
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         with writing(folder):  # safetensors names no file when the disk is full
@@ -77,9 +81,9 @@ def saved_whole(model, processor, folder: Path) -> Iterator[Path]:
             processor.save_pretrained(tmp)
         follow_umask(tmp)
         yield tmp
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(folder, ignore_errors=True)
-        os.replace(tmp, folder)
+        with deferred():  # the old FOLDER goes only once the new one is in
+            move_into_place(tmp, folder)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)  # the space it took, back at once
+        with deferred():
+            shutil.rmtree(tmp, ignore_errors=True)  # the space it took, back at once
         raise

@@ -14,7 +14,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from ..fileio import atomic_path, write_text_atomic  # noqa: E402
-from ..metrics.published import PUBLISHED, PUBLISHED_COLUMNS, PUBLISHED_SOURCE  # noqa: E402
+from ..metrics.benchmarks import BENCHMARKS, REASONMAP  # noqa: E402
+from ..metrics.published import PUBLISHED_SOURCE  # noqa: E402
+from ..run_files import (BENCHMARK_METRICS, CURRICULUM, EVAL_AFTER, EVAL_BASELINE, EVAL_BEFORE,  # noqa: E402
+                         POLICY_CHANGE, REPORT, TRAINING_METRICS, TRAINING_PLOTS)
 from .report_heldout import heldout_lines, labelled, read_evaluations  # noqa: E402
 from .timing import PHASES  # noqa: E402
 from .tracking import read_metrics  # noqa: E402
@@ -34,20 +37,20 @@ def _save(fig, path: Path) -> None:
 def write_report(run: str | Path) -> Path:
     """Write RUN/report.md and RUN/plots/*.png; returns the report's path."""
     run = Path(run)
-    rows = read_metrics(run / "metrics.jsonl")
+    rows = read_metrics(run / TRAINING_METRICS)
     grpo = [r for r in rows if r.get("phase") == "grpo" and "reward" in r]
     sft = [r for r in rows if r.get("phase") == "sft" and "loss" in r]
-    before, after = (_json(run / name) for name in ("eval_before.json", "eval_after.json"))
-    baseline = _json(run / "eval_baseline.json")
-    curriculum, change = _json(run / "curriculum.json"), _json(run / "policy_change.json")
-    plots = run / "plots"
+    before, after = (_json(run / name) for name in (EVAL_BEFORE, EVAL_AFTER))
+    baseline = _json(run / EVAL_BASELINE)
+    curriculum, change = _json(run / CURRICULUM), _json(run / POLICY_CHANGE)
+    plots = run / TRAINING_PLOTS
     plots.mkdir(exist_ok=True)
     lines = [f"# Run report: {run.name}", ""]
 
     evaluations = read_evaluations(run)
     lines += heldout_lines(run, evaluations, bool(grpo))
     columns = labelled(evaluations, bool(grpo))
-    if any(r and "reasonmap" in r for _, r in columns):
+    if any(r and REASONMAP.name in r for _, r in columns):
         lines += ["Route questions, ReasonMap metrics as `rewardmap eval` scores them (each asked in its short and "
                   "its long wording; map score out of 20 short, 40 long; plain means, difficulty-weighted in "
                   "brackets):", "", *_route_table(columns), ""]
@@ -59,7 +62,7 @@ def write_report(run: str | Path) -> Path:
                       + ".", ""]
         if before and after:
             _before_after_plot(columns, plots / "before_after.png")
-            lines += ["![accuracy before and after](plots/before_after.png)", ""]
+            lines += [f"![accuracy before and after]({TRAINING_PLOTS}/before_after.png)", ""]
     lines += _benchmark_lines(run)
     if change:
         lines += ["## How much GRPO changed the policy", "", *_change_lines(change), ""]
@@ -72,18 +75,18 @@ def write_report(run: str | Path) -> Path:
     if grpo:
         _by_stage_plot(grpo, "reward", "mean reward", plots / "reward.png")
         lines += ["## GRPO", "", "Mean reward of the rollouts per logged step, coloured by curriculum stage.", "",
-                  "![reward per step](plots/reward.png)", ""]
+                  f"![reward per step]({TRAINING_PLOTS}/reward.png)", ""]
         if any("by_type" in r for r in grpo):
             _by_stage_plot(grpo, "accuracy", "sampled accuracy of the rollouts", plots / "accuracy.png")
             _by_type_plot(grpo, plots / "by_type.png")
-            lines += ["![accuracy per step](plots/accuracy.png)", "",
-                      "![reward per question type](plots/by_type.png)", "",
+            lines += [f"![accuracy per step]({TRAINING_PLOTS}/accuracy.png)", "",
+                      f"![reward per question type]({TRAINING_PLOTS}/by_type.png)", "",
                       "All rollouts of the phase, per question type (the detail reward is the partial credit "
                       "of route answers; it is paid only once an endpoint is right, both in the reference "
                       "variant):", "", *_rollout_table(grpo), ""]
     if sft:
         _line_plot([r["step"] for r in sft], [r["loss"] for r in sft], "SFT loss", plots / "sft_loss.png")
-        lines += ["## SFT warm-up", "", "![SFT loss](plots/sft_loss.png)", ""]
+        lines += ["## SFT warm-up", "", f"![SFT loss]({TRAINING_PLOTS}/sft_loss.png)", ""]
     timed = {phase: [r for r in rows if r.get("phase") == phase and "time/step" in r] for phase in ("sft", "grpo")}
     if any(timed.values()):
         lines += ["## Where a step's time goes", "",
@@ -93,8 +96,8 @@ def write_report(run: str | Path) -> Path:
         for phase, rows_ in timed.items():
             if rows_:
                 _timing_plot(rows_, plots / f"{phase}_time.png")
-                lines += [f"![{phase} step time per phase](plots/{phase}_time.png)", ""]
-    path = run / "report.md"
+                lines += [f"![{phase} step time per phase]({TRAINING_PLOTS}/{phase}_time.png)", ""]
+    path = run / REPORT
     write_text_atomic(path, "\n".join(lines))
     return path
 
@@ -102,26 +105,27 @@ def write_report(run: str | Path) -> Path:
 def _benchmark_lines(run: Path) -> list[str]:
     """Each benchmark evaluation in RUN/benchmarks (one `rewardmap eval` folder per dataset folder
     and benchmark), its figures beside the paper's."""
-    found = [(path.parent, _json(path)) for path in sorted(run.glob("benchmarks/*/*/metrics.json"))]
+    found = [(path.parent, _json(path)) for path in sorted(run.glob(BENCHMARK_METRICS))]
     if not found:
         return []
     lines = ["## Benchmarks", "", "The final model's answers to the benchmark folders of `eval.datasets`, scored as "
              f"`rewardmap eval` scores them, beside the published figures: {PUBLISHED_SOURCE}.", ""]
     for folder, summary in found:
         benchmark = summary.get("benchmark")
-        if benchmark not in PUBLISHED:
+        bench = BENCHMARKS.get(benchmark)  # a summary of neither (written by hand): not shown
+        if bench is None:
             continue
         where = folder.relative_to(run).as_posix()
         failed = (summary.get("predictions") or {}).get("failed", 0)
         lines += [f"### {folder.parent.name}: {benchmark}", "",
                   f"{summary.get('count', 0)} questions, {summary.get('variant', '-')} parser"
                   + (f", {failed} failed (scored as wrong)" if failed else "")
-                  + f"; answers and failures in [{where}/report.md]({where}/report.md).", "",
-                  "| model | " + " | ".join(label for _, label in PUBLISHED_COLUMNS[benchmark]) + " |",
-                  "|---|" + "---:|" * len(PUBLISHED_COLUMNS[benchmark])]
+                  + f"; answers and failures in [{where}/{REPORT}]({where}/{REPORT}).", "",
+                  "| model | " + " | ".join(label for _, label in bench.published_columns) + " |",
+                  "|---|" + "---:|" * len(bench.published_columns)]
         ours = summary.get("published") or {}
-        rows = [("**this run**", [ours.get(key) for key, _ in PUBLISHED_COLUMNS[benchmark]]),
-                *((name, values) for name, *values in PUBLISHED[benchmark])]
+        rows = [("**this run**", [ours.get(key) for key, _ in bench.published_columns]),
+                *((name, values) for name, *values in bench.published)]
         lines += [f"| {name} | " + " | ".join("-" if v is None else f"{v:.2f}" for v in values) + " |"
                   for name, values in rows]
         lines.append("")
@@ -144,7 +148,7 @@ _ROUTE_ROWS = (("acc_short", "accuracy, short", "{:.3f}"), ("map_score_short", "
 
 
 def _route_table(columns: list[tuple[str, dict | None]]) -> list[str]:
-    columns = [(name, (r or {}).get("reasonmap", {}).get("overall")) for name, r in columns if r]
+    columns = [(name, (r or {}).get(REASONMAP.name, {}).get("overall")) for name, r in columns if r]
     columns = [(name, g) for name, g in columns if g]
     n = columns[-1][1]["count"] if columns else 0
     out = [f"| metric (n = {n}) | " + " | ".join(name for name, _ in columns) + " |",

@@ -12,11 +12,13 @@ from pathlib import Path
 
 from ..metrics.intervals import paired_difference
 from ..questions.kinds import PLUS_TYPES, QUESTION_TYPES
+from ..run_files import (EVAL_AFTER, EVAL_AFTER_SFT, EVAL_BASELINE, EVAL_BEFORE, EVAL_TRAIN_AFTER,
+                         EVAL_TRAIN_BEFORE_GRPO)
 
 # (column label, file) in the order a run writes them; "after" is GRPO's end when GRPO ran
-HELDOUT_FILES = (("trivial baseline", "eval_baseline.json"), ("before", "eval_before.json"),
-                 ("after SFT", "eval_after_sft.json"), ("after", "eval_after.json"))
-TRAIN_FILES = ("eval_train_before_grpo.json", "eval_train_after.json")
+HELDOUT_FILES = (("trivial baseline", EVAL_BASELINE), ("before", EVAL_BEFORE), ("after SFT", EVAL_AFTER_SFT),
+                 ("after", EVAL_AFTER))
+TRAIN_FILES = (EVAL_TRAIN_BEFORE_GRPO, EVAL_TRAIN_AFTER)
 
 # per-question values of the figures that have one (see heldout.question_scores)
 PER_QUESTION = {
@@ -39,7 +41,7 @@ def read_evaluations(run: Path) -> dict[str, dict]:
 
 def grpo_start(evaluations: dict[str, dict]) -> str | None:
     """The held-out evaluation GRPO started from: after the SFT warm-up, else the run's first."""
-    return next((n for n in ("eval_after_sft.json", "eval_before.json") if n in evaluations), None)
+    return next((n for n in (EVAL_AFTER_SFT, EVAL_BEFORE) if n in evaluations), None)
 
 
 def figure_cell(stats: dict | None, name: str) -> str:
@@ -137,7 +139,7 @@ def change_table(pairs: list[tuple[str, dict, dict, str]]) -> list[str]:
 def grpo_change(evaluations: dict[str, dict]) -> dict:
     """What GRPO changed, for report and README: {"heldout"|"training maps": {figure: {type or
     "plus": paired difference}}} over the evaluations present."""
-    start, end = grpo_start(evaluations), "eval_after.json"
+    start, end = grpo_start(evaluations), EVAL_AFTER
     sets = {"heldout": (start, end), "training maps": TRAIN_FILES}
     out: dict = {}
     for where, (a, b) in sets.items():
@@ -151,8 +153,8 @@ def grpo_change(evaluations: dict[str, dict]) -> dict:
 
 def labelled(evaluations: dict[str, dict], grpo_ran: bool) -> list[tuple[str, dict]]:
     """The held-out evaluations present, in run order, each with the label the report gives it."""
-    labels = {"eval_after.json": "after GRPO" if grpo_ran else "after training",
-              "eval_before.json": "start of GRPO" if grpo_ran and "eval_after_sft.json" not in evaluations
+    labels = {EVAL_AFTER: "after GRPO" if grpo_ran else "after training",
+              EVAL_BEFORE: "start of GRPO" if grpo_ran and EVAL_AFTER_SFT not in evaluations
               else "before training"}
     return [(labels.get(name, label), evaluations[name]) for label, name in HELDOUT_FILES if name in evaluations]
 
@@ -160,7 +162,7 @@ def labelled(evaluations: dict[str, dict], grpo_ran: bool) -> list[tuple[str, di
 def heldout_lines(run: Path, evaluations: dict[str, dict], grpo_ran: bool) -> list[str]:
     """The report's sections on held-out (and training-map) evaluations."""
     columns = labelled(evaluations, grpo_ran)
-    if not any(name != "eval_baseline.json" for _, name in HELDOUT_FILES if name in evaluations):
+    if not any(name != EVAL_BASELINE for _, name in HELDOUT_FILES if name in evaluations):
         return []
     k = next((r["plus"]["k"] for _, r in columns if (r.get("plus") or {}).get("k")), None)
     temperature = next((r["sampling"]["temperature"] for _, r in columns if r.get("sampling")), None)
@@ -186,9 +188,9 @@ def heldout_lines(run: Path, evaluations: dict[str, dict], grpo_ran: bool) -> li
 
 def _change_section(evaluations: dict[str, dict], k: int | None) -> list[str]:
     start = grpo_start(evaluations)
-    if not start or "eval_after.json" not in evaluations:
+    if not start or EVAL_AFTER not in evaluations:
         return []
-    before, after = evaluations[start], evaluations["eval_after.json"]
+    before, after = evaluations[start], evaluations[EVAL_AFTER]
     pairs = [("held out, greedy", before, after, "accuracy")]
     if k:
         pairs += [("held out, sampled", before, after, "sampled_accuracy"),

@@ -1,11 +1,11 @@
 """`rewardmap train`: data -> policy -> SFT warm-up -> GRPO on the curriculum -> evaluation -> report.
 
-A run folder holds everything: `recipe.yaml` (resolved), `data/` (synthetic questions,
-when the recipe draws them), `init/` (the tiny model), `sft/` and `grpo/` (TRL checkpoints,
-`final/` each), `final/` (the trained policy), `curriculum.json`, `metrics.jsonl`,
-`tensorboard/`, `eval_before.json`, `eval_after.json`, `benchmarks/` (the benchmarks of
-`eval.datasets`, one `rewardmap eval` folder each: `benchmarks/<dataset folder name>/<benchmark>/`),
-`report.md` and `plots/`.
+A run folder holds everything (each name in `rewardmap.run_files`): `recipe.yaml` (resolved),
+`data/` (synthetic questions, when the recipe draws them), `init/` (the tiny model), `sft/` and
+`grpo/` (TRL checkpoints, `final/` each), `final/` (the trained policy), `curriculum.json`,
+`metrics.jsonl`, `tensorboard/`, `eval_before.json`, `eval_after.json`, `benchmarks/` (the
+benchmarks of `eval.datasets`, one `rewardmap eval` folder each:
+`benchmarks/<dataset folder name>/<benchmark>/`), `report.md` and `plots/`.
 
 Each phase leaves a finished marker (its `final/` folder or JSON file), so `--resume` skips
 what is done and continues the phase in progress from its last checkpoint, at the same
@@ -29,7 +29,11 @@ from rich.console import Console
 from ..diskfull import writing
 from ..errors import InputError
 from ..fileio import remove_atomic_leftovers, write_text_atomic
+from ..metrics.benchmarks import REASONMAP
 from ..questions.kinds import ROUTE_TYPE
+from ..run_files import (BENCHMARK_RUNS, CURRICULUM, DATA, EVAL_AFTER, EVAL_AFTER_SFT, EVAL_BASELINE, EVAL_BEFORE,
+                         EVAL_TRAIN_AFTER, EVAL_TRAIN_BEFORE_GRPO, FINAL, GRPO, INIT, MAPS_WITHIN_BOUNDS, POLICY_CHANGE,
+                         RECIPE, SFT, TENSORBOARD, TRAINING_METRICS)
 from ..writer_lock import INSIDE, one_writer
 from .recipe import Recipe, grpo_config_kwargs, load_recipe, runs_on_cpu, sft_config_kwargs
 from .timing import StepTiming
@@ -79,33 +83,33 @@ def _run(recipe: Recipe, resume: bool, console: Console | None, benchmarks, held
             _open_run(recipe, run, resume)
         train_records, heldout = _records(recipe, run, console)
         model, processor = load_policy(recipe, run, question_texts(train_records + heldout))
-        if main and not (run / "recipe.yaml").is_file():  # saved once data and model load: a failed start
-            recipe.save(run / "recipe.yaml")              # does not turn the folder into a run to resume
+        if main and not (run / RECIPE).is_file():  # saved once data and model load: a failed start
+            recipe.save(run / RECIPE)              # does not turn the folder into a run to resume
     evaluate = recipe.eval.enabled and heldout and main
     if evaluate:
         heldout = _heldout_questions(heldout, recipe)
-        _write_baseline(train_records, heldout, recipe, run / "eval_baseline.json", console)
+        _write_baseline(train_records, heldout, recipe, run / EVAL_BASELINE, console)
         # sampled answers where they bracket GRPO: not from a model the warm-up is about to train
-        _evaluate(model, processor, heldout, recipe, run / "eval_before.json", "before", console,
+        _evaluate(model, processor, heldout, recipe, run / EVAL_BEFORE, "before", console,
                   sample=not recipe.sft.enabled)
     if recipe.sft.enabled:
         model, processor = _sft(model, processor, train_records, recipe, run, console, state)
         if evaluate and recipe.grpo.enabled:  # what GRPO adds, apart from what the warm-up taught
-            _evaluate(model, processor, heldout, recipe, run / "eval_after_sft.json", "after sft", console)
+            _evaluate(model, processor, heldout, recipe, run / EVAL_AFTER_SFT, "after sft", console)
     probe = _training_probe(train_records, recipe) if evaluate and recipe.grpo.enabled else []
     if probe:  # GRPO's own questions: RL is expected to move them first
-        _evaluate(model, processor, probe, recipe, run / "eval_train_before_grpo.json", "training maps, before grpo",
+        _evaluate(model, processor, probe, recipe, run / EVAL_TRAIN_BEFORE_GRPO, "training maps, before grpo",
                   console)
     if recipe.grpo.enabled:
         model, processor = _grpo(model, processor, train_records, recipe, run, console, state)
     if main:
-        save_policy(model, processor, run / "final")
+        save_policy(model, processor, run / FINAL)
         if evaluate or benchmarking:
             model = _on_device(model, state)
     if evaluate:
-        _evaluate(model, processor, heldout, recipe, run / "eval_after.json", "after", console)
+        _evaluate(model, processor, heldout, recipe, run / EVAL_AFTER, "after", console)
         if probe:
-            _evaluate(model, processor, probe, recipe, run / "eval_train_after.json", "training maps, after", console)
+            _evaluate(model, processor, probe, recipe, run / EVAL_TRAIN_AFTER, "training maps, after", console)
         if recipe.grpo.enabled:
             _write_policy_change(recipe, run, console)
     if benchmarking and main:
@@ -152,7 +156,7 @@ def _quiet_libraries() -> None:
 def _open_run(recipe: Recipe, run: Path, resume: bool) -> None:
     if run.exists() and not run.is_dir():
         raise InputError(f"{run}: exists and is not a folder; choose another with --out")
-    saved = run / "recipe.yaml"
+    saved = run / RECIPE
     if saved.is_file():
         if not resume:
             raise InputError(f"{run}: a run is already there; add --resume to continue it, or choose another "
@@ -163,14 +167,14 @@ def _open_run(recipe: Recipe, run: Path, resume: bool) -> None:
             raise InputError(f"{saved}: --resume with different settings ({', '.join(changed[:5])}); resume with "
                              "the recipe the run started with, or start a new run with --out")
     elif resume and run.exists() and any(not any(p.match(made) for made in BEFORE_RECIPE) for p in run.iterdir()):
-        raise InputError(f"{run}: nothing to resume (no recipe.yaml)")
+        raise InputError(f"{run}: nothing to resume (no {RECIPE})")
     run.mkdir(parents=True, exist_ok=True)
     remove_atomic_leftovers(run)  # what a killed run left
 
 
 # What a run writes before its recipe.yaml: a run stopped then is started again by --resume.
 # INSIDE: the run folder's lock, held inside it when its parent is read-only (`writer_lock`).
-BEFORE_RECIPE = (INSIDE, "data", ".data.*.partial", "init", "init.tmp")
+BEFORE_RECIPE = (INSIDE, DATA, f".{DATA}.*.partial", INIT, f"{INIT}.tmp")
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict:
@@ -213,7 +217,7 @@ def _records(recipe: Recipe, run: Path, console: Console) -> tuple[list[dict], l
 
 def dataset_folder(recipe: Recipe, run: Path) -> Path:
     """The folder the run's questions come from: `data.dataset`, or the synthetic cities drawn into RUN/data."""
-    return Path(recipe.data.dataset) if recipe.data.dataset else run / "data"
+    return Path(recipe.data.dataset) if recipe.data.dataset else run / DATA
 
 
 def training_reward(recipe: Recipe, run: Path):
@@ -235,7 +239,7 @@ def _select(records: list[dict], types: list[str], limit: int | None = None) -> 
 def _sft(model, processor, records, recipe: Recipe, run: Path, console: Console, state):
     from .policy import load_pretrained, save_policy
 
-    folder, final = run / "sft", run / "sft" / "final"
+    folder, final = run / SFT, run / SFT / FINAL
     if (final / "config.json").is_file():
         console.print("sft: done earlier, loading sft/final")
         return load_pretrained(final)
@@ -251,10 +255,10 @@ def _sft(model, processor, records, recipe: Recipe, run: Path, console: Console,
         raise InputError(f"{recipe.source}: field 'sft.types': no training questions of these types")
     dataset = Dataset.from_list(_within_bounds(recipe, run, sft_rows(chosen))).cast_column("image", Image())
     config = SFTConfig(**sft_config_kwargs(recipe, folder), disable_tqdm=True)
-    os.environ["TENSORBOARD_LOGGING_DIR"] = str(run / "tensorboard" / "sft")  # read when the trainer is made
+    os.environ["TENSORBOARD_LOGGING_DIR"] = str(run / TENSORBOARD / SFT)  # read when the trainer is made
     trainer = SFTTrainer(model=model, args=config, train_dataset=dataset,
                          processing_class=sft_processor(recipe, processor), peft_config=_lora(recipe.sft.lora))
-    _attach(trainer, MetricsLog(run / "metrics.jsonl", "sft"), RichProgress("sft", console=console), "sft", run)
+    _attach(trainer, MetricsLog(run / TRAINING_METRICS, "sft"), RichProgress("sft", console=console), "sft", run)
     counts = ", ".join(f"{t} {n}" for t, n in sorted(Counter(r["type"] for r in chosen).items()))
     steps = config.max_steps if config.max_steps > 0 else math.ceil(len(chosen) / recipe.sft.batch_size
                                                                       * recipe.sft.epochs)
@@ -291,7 +295,7 @@ def sft_processor(recipe: Recipe, processor):
 def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console, state):
     from .policy import load_pretrained, save_policy
 
-    folder, final = run / "grpo", run / "grpo" / "final"
+    folder, final = run / GRPO, run / GRPO / FINAL
     if (final / "config.json").is_file():
         console.print("grpo: done earlier, loading grpo/final")
         return load_pretrained(final)
@@ -307,7 +311,7 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
     plan = plan_curriculum(chosen, recipe.curriculum.build(), prompts_per_chunk=prompts, steps_per_chunk=steps,
                            leave_out_unstaged=True)
     if state.is_main_process:
-        write_text_atomic(run / "curriculum.json", json.dumps(plan.as_dict(), indent=1, ensure_ascii=False))
+        write_text_atomic(run / CURRICULUM, json.dumps(plan.as_dict(), indent=1, ensure_ascii=False))
     console.print(plan.summary())
     last_stage = next((s for s in reversed(plan.stages) if s.count), None)
 
@@ -321,11 +325,11 @@ def _grpo(model, processor, records, recipe: Recipe, run: Path, console: Console
                                                    _map_cache_bytes(recipe))
     tracker = RewardTracker()
     reward = tracker.wrap(training_reward(recipe, run))
-    os.environ["TENSORBOARD_LOGGING_DIR"] = str(run / "tensorboard" / "grpo")
+    os.environ["TENSORBOARD_LOGGING_DIR"] = str(run / TENSORBOARD / GRPO)
     trainer = GRPOTrainer(model=model, reward_funcs=reward, args=config, train_dataset=dataset,
                           processing_class=processing, peft_config=_lora(recipe.model.lora))
     configure_generation(trainer, recipe.grpo)
-    _attach(trainer, MetricsLog(run / "metrics.jsonl", "grpo", stage_of, tracker),
+    _attach(trainer, MetricsLog(run / TRAINING_METRICS, "grpo", stage_of, tracker),
             RichProgress("grpo", stage_of, console), "grpo", run)
     _train(trainer, folder)
     if maps is not None:
@@ -389,7 +393,7 @@ def _within_bounds(recipe: Recipe, run: Path, rows: list[dict], key: str = "imag
     d = recipe.data
     if d.min_pixels is None and d.max_pixels is None:
         return rows
-    paths = bounded_maps((r[key] for r in rows), run / "maps_within_bounds", d.min_pixels, d.max_pixels)
+    paths = bounded_maps((r[key] for r in rows), run / MAPS_WITHIN_BOUNDS, d.min_pixels, d.max_pixels)
     return [{**r, key: paths[r[key]]} for r in rows]
 
 
@@ -409,7 +413,7 @@ def _attach(trainer, log: MetricsLog, progress, phase: str, run: Path) -> None:
     quiet_trainer(trainer, progress)
     checkpoint = _last_checkpoint(run / phase)
     if trainer.accelerator.is_main_process:  # the phase logs again what came after its checkpoint (all, without one)
-        _trim_metrics(run / "metrics.jsonl", phase, _checkpoint_step(checkpoint) if checkpoint else 0)
+        _trim_metrics(run / TRAINING_METRICS, phase, _checkpoint_step(checkpoint) if checkpoint else 0)
 
 
 def _train(trainer, folder: Path) -> None:
@@ -449,10 +453,10 @@ def _lora(lora):
 def resume_point(run: Path) -> str:
     """Where `--resume` goes on in RUN, in words: after the last finished phase, or from the last
     complete checkpoint of the phase in progress."""
-    if (run / "final" / "config.json").is_file():
+    if (run / FINAL / "config.json").is_file():
         return "training is done; the evaluations and the report are left"
-    for phase in ("grpo", "sft"):
-        if (run / phase / "final" / "config.json").is_file():
+    for phase in (GRPO, SFT):
+        if (run / phase / FINAL / "config.json").is_file():
             return f"{phase} is done; what follows it is left"
         checkpoint = _last_checkpoint(run / phase)
         if checkpoint:
@@ -534,7 +538,7 @@ def _evaluate_benchmarks(model, processor, benchmarks, run: Path, console: Conso
         def advance(label: str, done: int, todo: int) -> None:
             progress.update(task, description=f"benchmark {label}", completed=done, total=todo)
 
-        results = benchmarks.evaluate(model, processor, run / "final", run / "benchmarks", on_progress=advance)
+        results = benchmarks.evaluate(model, processor, run / FINAL, run / BENCHMARK_RUNS, on_progress=advance)
     for result in results:
         console.print(result.describe(), highlight=False, markup=False, soft_wrap=True)
         if result.predictions["failed"]:
@@ -576,21 +580,21 @@ def _write_policy_change(recipe: Recipe, run: Path, console: Console) -> None:
     held-out greedy answers that differ from the evaluation before GRPO."""
     from .change import answer_change, weight_change
 
-    path = run / "policy_change.json"
+    path = run / POLICY_CHANGE
     if path.is_file():
         return
     from ..model.packaged import model_path
 
     result: dict = {"phase": "grpo"}
     name = recipe.model.name_or_path
-    for start, label in ((run / "sft" / "final", "sft/final"), (run / "init", "init"), (Path(model_path(name)), name)):
-        if list(start.glob("*.safetensors")) and list((run / "final").glob("*.safetensors")):
-            result["weights"] = {"from": label, **weight_change(start, run / "final")}
+    for start, label in ((run / SFT / FINAL, f"{SFT}/{FINAL}"), (run / INIT, INIT), (Path(model_path(name)), name)):
+        if list(start.glob("*.safetensors")) and list((run / FINAL).glob("*.safetensors")):
+            result["weights"] = {"from": label, **weight_change(start, run / FINAL)}
             break
-    for name, when in (("eval_after_sft.json", "after sft"), ("eval_before.json", "before")):
+    for name, when in ((EVAL_AFTER_SFT, "after sft"), (EVAL_BEFORE, "before")):
         if (run / name).is_file():
             before = json.loads((run / name).read_text(encoding="utf-8"))
-            after = json.loads((run / "eval_after.json").read_text(encoding="utf-8"))
+            after = json.loads((run / EVAL_AFTER).read_text(encoding="utf-8"))
             result["answers"] = {"from": when, **answer_change(before, after)}
             break
     write_text_atomic(path, json.dumps(result, indent=1))
@@ -635,7 +639,7 @@ def _summary_line(result: dict) -> str:
         text += (f"; Plus accuracy {plus['accuracy']:.3f}, sampled {plus['sampled_accuracy']:.3f}, "
                  f"pass@{plus['k']} {plus['pass_at_k']:.3f}")
     text += f" on {overall['count']} questions"
-    routes = result.get("reasonmap", {}).get("overall")
+    routes = result.get(REASONMAP.name, {}).get("overall")
     if routes:
         text += f"; routes: map score {routes['map_score_short']['mean']:.2f} of 20 (short)"
         planning = result["by_type"].get("planning", {})

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..model.packaged import FILES, PROVENANCE, packaged_folder, sha256
+from ..run_files import EVAL_AFTER, FINAL, RECIPE, TRAINING_METRICS
 from .recipe import load_recipe
 from .tracking import read_metrics
 
@@ -30,19 +31,18 @@ def ship(run: str | os.PathLike, name: str = "tiny-base") -> Path:
     import trl
 
     run = Path(run)
-    final = run / "final"
+    final = run / FINAL
     missing = [f for f in FILES if not (final / f).is_file()]
     if missing:
         raise InputError(f"{final}: not a finished run's model ({', '.join(missing)} missing)")
-    saved = load_recipe(run / "recipe.yaml").resolved().to_dict()
+    saved = load_recipe(run / RECIPE).resolved().to_dict()
     builtin = load_recipe(name, [f"output.dir={saved['output']['dir']}"]).resolved().to_dict()
     if saved != builtin:
         changed = sorted(k for k in builtin if builtin[k] != saved.get(k))
         raise InputError(f"{run}: trained with settings other than the built-in recipe {name} ({', '.join(changed)})")
     settings = {k: v for k, v in saved.items() if k != "output"}
-    metrics = read_metrics(run / "metrics.jsonl")
-    evaluation = json.loads((run / "eval_after.json").read_text(encoding="utf-8")) \
-        if (run / "eval_after.json").is_file() else {}
+    metrics = read_metrics(run / TRAINING_METRICS)
+    evaluation = json.loads((run / EVAL_AFTER).read_text(encoding="utf-8")) if (run / EVAL_AFTER).is_file() else {}
     out = packaged_folder(name)
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)

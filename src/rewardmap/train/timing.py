@@ -38,6 +38,12 @@ from transformers import TrainerCallback
 
 PHASES = ("logging", "checkpoint", "data", "generation", "reward", "logprobs", "batching", "forward_backward",
           "optimizer", "other")
+# The trainer methods timed, by name (Trainer's and TRL GRPOTrainer's): a method a new release
+# renames would fall silently into `other`, so tests/test_timing.py checks that each exists.
+TIMED = {"log": "logging", "_save_checkpoint": "checkpoint", "get_batch_samples": "data", "_tokenize_prompts": "data",
+         "_generate": "generation", "_calculate_rewards": "reward", "_prepare_inputs": "batching",
+         "training_step": "forward_backward"}
+LOGPROBS = "_get_per_token_logps_and_entropies"  # timed as `logprobs`, or inside the rollout phases
 ROLLOUT = ("batching", "generation")  # a log-prob pass under these is the old or reference model's
 # Dense bf16 tensor-core peaks (vendor figures, FLOP/s) for model FLOP utilisation; others:
 # set $REWARDMAP_PEAK_TFLOPS.
@@ -64,14 +70,11 @@ class StepTiming(TrainerCallback):
 
         self._cuda = torch.cuda.is_available() and trainer.args.device.type == "cuda"
         self._parameters = sum(p.numel() for p in trainer.model.parameters())
-        for method, phase in (("log", "logging"), ("_save_checkpoint", "checkpoint"), ("get_batch_samples", "data"),
-                              ("_tokenize_prompts", "data"), ("_generate", "generation"),
-                              ("_calculate_rewards", "reward"), ("_prepare_inputs", "batching"),
-                              ("training_step", "forward_backward")):
-            if hasattr(trainer, method):
+        for method, phase in TIMED.items():
+            if hasattr(trainer, method):  # SFT's trainer has no rollout methods
                 setattr(trainer, method, self._timed(getattr(trainer, method), phase))
-        if hasattr(trainer, "_get_per_token_logps_and_entropies"):
-            trainer._get_per_token_logps_and_entropies = self._logprobs(trainer._get_per_token_logps_and_entropies)
+        if hasattr(trainer, LOGPROBS):
+            setattr(trainer, LOGPROBS, self._logprobs(getattr(trainer, LOGPROBS)))
         trainer.log = self._with_timings(trainer.log)
         trainer.add_callback(self)
         return self

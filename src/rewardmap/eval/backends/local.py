@@ -9,28 +9,11 @@ alone is stored as failed with the error, and the rest of its batch is kept.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
-from ..model.generate import Generator
-from ..model.loading import load_model
-from ..rewards.text import final_answer
-from .api import RunSummary
-from .store import PredictionStore
-
-
-def one_line(error: BaseException) -> str:
-    """An exception as one short line, as predictions store it."""
-    return " ".join(f"{type(error).__name__}: {error}".split())[:500]
-
-
-def answered(record_id, raws: dict[str, str] | None, error: str | None, seconds: float) -> dict:
-    """The store line of a record a local backend answered in one try: each output's answer
-    (after the thinking) and raw text, or the error."""
-    if error:
-        return {"id": record_id, "status": "failed", "error": error, "attempts": 1, "seconds": seconds}
-    outputs = {key: value for name, raw in raws.items() for key, value in ((name, final_answer(raw)),
-                                                                           (f"{name}_raw", raw))}
-    return {"id": record_id, "status": "ok", **outputs, "error": None, "attempts": 1, "seconds": seconds}
+from ...model.generate import Generator
+from ...model.loading import load_model
+from ..store import PredictionStore
+from .base import Progress, Requests, RunSummary, answered, one_line
 
 
 class LocalBackend(Generator):
@@ -41,8 +24,8 @@ class LocalBackend(Generator):
         model, processor = load_model(path, min_pixels=min_pixels, max_pixels=max_pixels, dtype=dtype)
         return cls(model, processor, **kwargs)
 
-    def run(self, records: list[dict], requests: Callable[[dict], dict[str, str]], store: PredictionStore,
-            on_progress: Callable[[dict, int, int], None] | None = None) -> RunSummary:
+    def run(self, records: list[dict], requests: Requests, store: PredictionStore,
+            on_progress: Progress | None = None) -> RunSummary:
         """Answer the records the store has not finished; store each batch as it completes.
 
         A record is stored once all its prompts are answered; it fails when one of them ran

@@ -1,16 +1,11 @@
-"""Evaluation over an OpenAI-compatible chat-completions API (vLLM, SGLang, OpenAI, ...).
+"""A client of an OpenAI-compatible chat-completions API (vLLM, SGLang, OpenAI, ...).
 
 `ChatClient` sends one request per question: the map as a base64 data URL, then the
 question text, greedy (temperature 0). It retries 429, 5xx and dropped connections with
 exponential backoff and jitter (a `Retry-After` wins), and nothing else: another 4xx will
-fail the same way every time. `run_requests` runs the records still pending in a
-`PredictionStore` on `concurrency` threads and writes each prediction as it arrives.
-
-Threads rather than asyncio: each worker holds at most one request, so the concurrency
-limit is simply the number of workers, a Ctrl-C lands in the main thread, and the standard
-library's `http.client` (keep-alive, one connection per worker) is all it takes -- no HTTP
-package to depend on (the one huggingface_hub brings has changed name between its
-versions: httpx, then httpx2).
+fail the same way every time. The standard library's `http.client` (keep-alive, one
+connection per thread) is all it takes -- no HTTP package to depend on (the one
+huggingface_hub brings has changed name between its versions: httpx, then httpx2).
 
 The API key is read from the environment variable named by `api_key_env` and lives only
 in the client's request headers: it is not an attribute that `repr` shows, and every error
@@ -20,34 +15,28 @@ echo) before it is cut short and before it reaches a message, a log or the store
 
 from __future__ import annotations
 
-import base64
 import email.utils
 import errno
 import http.client
 import json
 import os
-import queue
 import random
 import re
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..errors import InputError
-from ..rewards.text import final_answer
-from .store import PredictionStore
+from ...errors import InputError
+from ...rewards.text import final_answer
+from .messages import request_body
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 RETRY_AFTER_MAX = 600.0  # a server asking for more than 10 minutes is not coming back soon
 MAX_BODY = 64 << 20  # bytes of one response read; a larger one is refused, not held in memory
-_MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
-         ".gif": "image/gif"}
 
 
 class APIError(Exception):
@@ -60,12 +49,7 @@ class APIError(Exception):
         self.unreachable = unreachable  # the last try found no server (`_no_server`)
 
 
-class ServerGone(InputError):
-    """The server stopped answering mid-run: every request would now wait out its retries,
-    so the run stops (what was stored stays; the same command resumes)."""
-
-
-class _Interrupted(Exception):
+class Interrupted(Exception):
     """The run is stopping: drop this request without recording it."""
 
 
@@ -76,78 +60,6 @@ class Completion:
     finish_reason: str | None
     attempts: int
 
-
-# --- messages ------------------------------------------------------------------------
-
-def image_data_url(path: str | os.PathLike) -> str:
-    """`data:image/png;base64,...` of a map image; the last 32 are cached, since every
-    question about a map sends it again."""
-    return _data_url(str(path))
-
-
-@lru_cache(maxsize=32)  # a benchmark's maps (ReasonMap has 30 cities), a megabyte or two each
-def _data_url(path: str) -> str:
-    mime = _MIME.get(Path(path).suffix.lower(), "image/png")
-    try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read the map image ({e.strerror or e})") from None
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
-def user_turn(image: str | os.PathLike, text: str) -> list[dict]:
-    """One user message: the image, then the question (the order training uses)."""
-    return [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": image_data_url(image)}},
-                                         {"type": "text", "text": text}]}]
-
-
-def request_body(payload: Mapping) -> bytes:
-    """The JSON of a request, with each data URL spliced in as bytes.
-
-    A map is a megabyte of base64, which needs no JSON escaping; `json.dumps` would spend
-    milliseconds per request scanning it for characters to escape, and that, not the
-    network, is what capped throughput at high concurrency.
-
-    >>> request_body({"messages": [{"content": [{"image_url": {"url": "data:a;base64,QQ=="}}]}]})
-    b'{"messages": [{"content": [{"image_url": {"url": "data:a;base64,QQ=="}}]}]}'
-    """
-    urls: list[bytes] = []
-
-    def placeholder(part):
-        url = part.get("image_url", {}).get("url") if isinstance(part, dict) and isinstance(
-            part.get("image_url"), dict) else None
-        raw = _spliceable(url) if isinstance(url, str) else None
-        if raw is None:
-            return part
-        urls.append(raw)
-        return {**part, "image_url": {**part["image_url"], "url": f"{nonce}{len(urls) - 1}"}}
-
-    nonce = f"rewardmap-{os.urandom(6).hex()}-"
-    messages = [{**m, "content": [placeholder(p) for p in m["content"]]}
-                if isinstance(m, dict) and isinstance(m.get("content"), list) else m
-                for m in payload.get("messages", ())]
-    text = json.dumps({**payload, "messages": messages} if "messages" in payload else dict(payload))
-    if not urls:
-        return text.encode("ascii")
-    pieces = text.split(f'"{nonce}')
-    out = [pieces[0].encode("ascii")]
-    for piece in pieces[1:]:
-        index, rest = piece.split('"', 1)
-        out += [b'"', urls[int(index)], b'"', rest.encode("ascii")]
-    return b"".join(out)
-
-
-_URL_SAFE = re.compile(r"data:[\w.+/-]+;base64,[A-Za-z0-9+/]*={0,2}")
-
-
-@lru_cache(maxsize=32)
-def _spliceable(url: str) -> bytes | None:
-    """The bytes of a base64 data URL, None for any other URL (left to `json.dumps`).
-    Keyed by the very string `image_data_url` caches, whose hash Python keeps."""
-    return url.encode("ascii") if url.startswith("data:") and _URL_SAFE.fullmatch(url) else None
-
-
-# --- client --------------------------------------------------------------------------
 
 class ChatClient:
     """A thread-safe client of `URL/chat/completions`.
@@ -226,7 +138,7 @@ class ChatClient:
                 status, headers, data = self._post(body, stop)
             except (OSError, http.client.HTTPException) as e:
                 if stop is not None and stop.is_set():
-                    raise _Interrupted from None
+                    raise Interrupted from None
                 error, retryable = f"connection to {self.url} failed: {_describe(e)}", True
                 unreachable = _no_server(e)
             else:
@@ -251,7 +163,7 @@ class ChatClient:
             if stop is None:
                 time.sleep(delay)
             elif stop.wait(delay):
-                raise _Interrupted
+                raise Interrupted
 
     def close(self) -> None:
         """Close every connection; a request in flight on another thread fails at once (its
@@ -277,7 +189,7 @@ class ChatClient:
         for fresh_try in (False, True):
             with self._lock:
                 if stop is not None and stop.is_set():
-                    raise _Interrupted
+                    raise Interrupted
                 conn, generation = self._thread_connection(), self._generation
                 conn.rm_busy = True
             reused = conn.sock is not None
@@ -357,142 +269,6 @@ class ChatClient:
         if "Authorization" in self._headers:
             return f"check the key in ${self.api_key_env}"
         return f"${self.api_key_env} is not set"
-
-
-# --- runs ----------------------------------------------------------------------------
-
-@dataclass
-class RunSummary:
-    total: int  # records given
-    skipped: int  # already finished in the store
-    ok: int = 0
-    failed: int = 0
-    seconds: float = 0.0
-
-    def record(self, prediction: dict, store: PredictionStore, todo: int,
-               on_progress: Callable[[dict, int, int], None] | None = None) -> None:
-        """Store PREDICTION, count it, and report progress (done of TODO): every backend's
-        last step for each record."""
-        store.append(prediction)
-        if prediction["status"] == "ok":
-            self.ok += 1
-        else:
-            self.failed += 1
-        if on_progress is not None:
-            on_progress(prediction, self.ok + self.failed, todo)
-
-
-BuildMessages = Callable[[dict], "list[dict] | Mapping[str, list[dict]]"]
-
-
-def run_requests(records: Iterable[dict], build_messages: BuildMessages, store: PredictionStore,
-                 client: ChatClient, concurrency: int = 8,
-                 on_progress: Callable[[dict, int, int], None] | None = None, *,
-                 retry_failed: bool = True, probe: bool = True) -> RunSummary:
-    """Ask `client` about every record the store has not finished; append each prediction
-    as it arrives.
-
-    `build_messages(record)`: the messages of one request, or `{output name: messages}`
-    for several (`{"response_short": ..., "response_long": ...}`); a single list is the
-    output `response`. Each output is stored with its answer under its name and the raw
-    text under `<name>_raw`. A record whose request fails after all retries is stored as
-    "failed" with its error; `retry_failed` runs those again. `on_progress(prediction,
-    done, todo)` is called after each write, on this thread.
-
-    Ctrl-C (KeyboardInterrupt) stops the workers, abandons the requests in flight, writes
-    the predictions already received, and re-raises; the store stays whole for a re-run.
-    A request that finds no server even after its retries is stored as failed and stops
-    the run the same way with `ServerGone`: the other requests would only wait out their
-    own retries, a minute each, and be stored as failed too.
-    """
-    started = time.monotonic()
-    records = list(records)
-    todo = store.pending(records, retry_failed=retry_failed)
-    summary = RunSummary(total=len(records), skipped=len(records) - len(todo))
-    if not todo:
-        return summary
-    if concurrency < 1:
-        raise InputError(f"concurrency must be at least 1, got {concurrency}")
-    if probe:
-        client.probe()
-    stop = threading.Event()
-    results: queue.Queue = queue.Queue()
-    work, work_lock = iter(todo), threading.Lock()
-
-    def worker() -> None:
-        while not stop.is_set():
-            with work_lock:
-                record = next(work, None)
-            if record is None:
-                return
-            try:
-                results.put(_predict(record, build_messages, client, stop))
-            except _Interrupted:
-                return
-            except BaseException as e:  # a bug or bad data: stop the run and show it
-                results.put(e)
-                return
-
-    threads = [threading.Thread(target=worker, name=f"rewardmap-api-{i}", daemon=True)
-               for i in range(min(concurrency, len(todo)))]
-
-    def shut_down() -> None:
-        stop.set()
-        client.close()
-        for t in threads:
-            t.join(timeout=10)
-
-    for t in threads:
-        t.start()
-    try:
-        while summary.ok + summary.failed < len(todo):
-            try:
-                item = results.get(timeout=0.5)
-            except queue.Empty:
-                if not any(t.is_alive() for t in threads) and results.empty():
-                    raise RuntimeError("evaluation workers stopped early") from None
-                continue
-            if isinstance(item, BaseException):
-                raise item
-            prediction, gone = item
-            summary.record(prediction, store, len(todo), on_progress)
-            if gone is not None:
-                left = len(todo) - summary.ok - summary.failed
-                raise ServerGone(f"the server stopped answering: {gone}; {summary.ok} records answered and "
-                                 f"{summary.failed} failed in this run, {left} not asked: run the same command "
-                                 "again when the server is back")
-    except (KeyboardInterrupt, ServerGone):
-        shut_down()
-        while not results.empty():  # answered before the stop: keep them (a failure may be the stop's own doing)
-            item = results.get_nowait()
-            if isinstance(item, tuple) and item[0].get("status") == "ok":
-                store.append(item[0])
-        raise
-    finally:
-        shut_down()
-        summary.seconds = time.monotonic() - started
-    return summary
-
-
-def _predict(record: dict, build_messages: BuildMessages, client: ChatClient,
-             stop: threading.Event) -> tuple[dict, str | None]:
-    """The prediction of one record, and the error when it found no server (else None)."""
-    started = time.monotonic()
-    requests = build_messages(record)
-    if not isinstance(requests, Mapping):
-        requests = {"response": requests}
-    outputs, attempts, error, gone = {}, 0, None, None
-    try:
-        for name, messages in requests.items():
-            completion = client.complete(messages, stop=stop)
-            attempts += completion.attempts
-            outputs[name], outputs[f"{name}_raw"] = completion.answer, completion.text
-    except APIError as e:
-        attempts += e.attempts
-        outputs, error = {}, str(e)
-        gone = error if e.unreachable else None
-    return ({"id": record["id"], "status": "failed" if error else "ok", **outputs, "error": error,
-             "attempts": attempts, "seconds": round(time.monotonic() - started, 3)}, gone)
 
 
 # --- helpers -------------------------------------------------------------------------

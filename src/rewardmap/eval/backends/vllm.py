@@ -14,14 +14,12 @@ run) instead of stopping the run; vLLM manages GPU memory itself, so there is no
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
-from ..errors import InputError
-from .api import RunSummary
-from ..model.generate import DEFAULT_MAX_NEW_TOKENS, open_image, prompt_text
-from ..model.loading import check_dtype
-from .local import answered, one_line
-from .store import PredictionStore
+from ...errors import InputError
+from ...model.generate import DEFAULT_MAX_NEW_TOKENS, open_image, prompt_text
+from ...model.loading import check_dtype
+from ..store import PredictionStore
+from .base import Progress, Requests, RunSummary, answered, one_line
 
 
 def sampling_kwargs(max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS) -> dict:
@@ -38,7 +36,7 @@ def sampling_kwargs(max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS) -> dict:
 def engine_kwargs(model: str, *, min_pixels: int | None = None, max_pixels: int | None = None,
                   max_model_len: int | None = None, dtype: str | None = None) -> dict:
     """Keyword arguments of `vllm.LLM`: one image per prompt, image size bounds passed to the
-    processor, and `dtype` (one of `local.DTYPES`) when given.
+    processor, and `dtype` (one of `model.loading.DTYPES`) when given.
 
     >>> engine_kwargs("m", max_pixels=100)
     {'model': 'm', 'limit_mm_per_prompt': {'image': 1}, 'mm_processor_kwargs': {'max_pixels': 100}}
@@ -60,8 +58,7 @@ def build_request(processor, image_path: str, question: str, image=None) -> dict
             "multi_modal_data": {"image": image if image is not None else open_image(image_path)}}
 
 
-def build_requests(processor, records: list[dict], requests: Callable[[dict], dict[str, str]]
-                   ) -> tuple[list[dict], list[tuple[dict, str]]]:
+def build_requests(processor, records: list[dict], requests: Requests) -> tuple[list[dict], list[tuple[dict, str]]]:
     """The prompts of RECORDS, and (record, output name) of each, in order; each map opened once."""
     images: dict[str, object] = {}
     prompts, keys = [], []
@@ -103,14 +100,14 @@ class VLLMBackend:
                              "or serve the model and use --api") from None
         from transformers import AutoProcessor
 
-        from ..model import tiny  # noqa: F401
+        from ...model import tiny  # noqa: F401
 
         pixels = {k: v for k, v in (("min_pixels", min_pixels), ("max_pixels", max_pixels)) if v is not None}
         processor = AutoProcessor.from_pretrained(str(model), **pixels)
         return cls(processor, vllm.LLM(**engine), vllm.SamplingParams(**sampling), batch_size=batch_size)
 
-    def run(self, records: list[dict], requests: Callable[[dict], dict[str, str]], store: PredictionStore,
-            on_progress: Callable[[dict, int, int], None] | None = None) -> RunSummary:
+    def run(self, records: list[dict], requests: Requests, store: PredictionStore,
+            on_progress: Progress | None = None) -> RunSummary:
         """Answer the records the store has not finished, `batch_size` records per call; a
         call that raises (any Exception) stores its records as failed and the run goes on."""
         started = time.monotonic()
