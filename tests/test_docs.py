@@ -65,10 +65,11 @@ def test_the_settings_reference_shows_help_defaults_and_rules():
     rows = {name: row for s in docs_settings.sections() for name, *row in s.rows}
     field = {f.name: f for f in dataclasses.fields(Recipe().grpo)}["num_generations"]
     assert rows["grpo.num_generations"] == ["int", str(field.default), f"at least {field.metadata['min']}",
-                                            field.metadata["help"]]
+                                            field.metadata["help"] + " Passed to TRL as `num_generations`."]
     assert rows["sft.lora.enabled"][1] == "true"  # the default its parent's factory gives, not LoraArgs'
     assert "`group`, `batch`, `none`" in rows["grpo.scale_rewards"][2]
     assert rows["data.synthetic.size"][2] == "256 to 8192"
+    assert rows["data.synthetic.size"][3] == "Map image side in pixels (the model's processor may shrink it)."  # no TRL
 
 
 def test_the_readme_is_a_short_front_door():

@@ -25,7 +25,7 @@ INTRO = """\
 
 Every setting of a `rewardmap train` recipe, with its type, default, allowed values and help.
 This page is generated when the site is built, from the dataclasses of
-`src/rewardmap/train/recipe.py` (the root is `Recipe`); each setting there is declared once,
+`src/rewardmap/train/recipe/schema.py` (the root is `Recipe`); each setting there is declared once,
 with its default and its help, and this page, the YAML files and `--set` all read it.
 
 A recipe file sets only what differs from these defaults; dotted names are the path through
@@ -136,8 +136,9 @@ def sections(instance=None, prefix: str = "") -> list[Section]:
         if dataclasses.is_dataclass(hints[f.name]):
             nested += sections(value, f"{prefix}{f.name}.")
             continue
+        trl = f" Passed to TRL as `{f.metadata['trl']}`." if "trl" in f.metadata else ""
         here.rows.append((prefix + f.name, _type_name(hints[f.name]), _value(value), _allowed(f.metadata),
-                          f.metadata.get("help", "")))
+                          f.metadata.get("help", "") + trl))
     return ([here] if here.rows or prefix else []) + nested
 
 

@@ -50,7 +50,7 @@ PACKAGES = {
     # not tests/test_parity_released.py: a whole GRPO step (14 s alone, a minute beside other jobs) for each mutant
     # that reaches grpo_config_kwargs, checking the objective TRL computes rather than the recipe's mapping, which
     # test_settings_arrive (every setting arriving in what the recipe builds) and test_recipes check directly
-    "recipe-mapping": (["src/rewardmap/train/recipe.py"], ["tests/test_recipes.py", "tests/test_settings_arrive.py",
+    "recipe-mapping": (["src/rewardmap/train/recipe/"], ["tests/test_recipes.py", "tests/test_settings_arrive.py",
                                                            "tests/test_recipe_mapping.py"]),
 }
 
