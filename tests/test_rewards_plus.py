@@ -5,8 +5,8 @@ hand-worked examples in test_rewards.py do not reach."""
 import pytest
 
 from rewardmap.rewards import reference_answer, robust_answer
-from rewardmap.rewards.parse_plus import find_math_answer, judge_plus, last_boxes, plus_format_ok
-from rewardmap.rewards.parse_vlmevalkit import vlmevalkit_value
+from rewardmap.answers.plus import find_math_answer, judge_plus, last_boxes, plus_format_ok
+from rewardmap.answers.vlmevalkit import vlmevalkit_value
 
 
 @pytest.mark.parametrize("response, extracted", [
