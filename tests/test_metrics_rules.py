@@ -78,6 +78,7 @@ def test_answers_past_the_memo_size_parse_the_same():
 def test_a_bad_variant_is_a_programming_error():
     # ValueError, not the InputError a command reports as bad data
     for call, choices in ((lambda: parse_route_answer("", variant="lenient"), "reference, robust"),
+                          (lambda: score_route_record(en_record(), "", "", "lenient"), "reference, robust"),
                           (lambda: score_plus_record({"type": "TorF1", "answer": 1}, "yes", "lenient"),
                            "reference, robust, vlmevalkit")):
         with pytest.raises(ValueError) as e:
