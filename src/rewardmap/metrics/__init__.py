@@ -6,11 +6,13 @@
 - `summarize`: plain and difficulty-weighted means, overall and per group;
 - `evaluate_predictions`: all of it for a predictions file.
 
-`variant="reference"` reproduces the released evaluation; "robust" repairs its parsing.
+`variant="reference"` reproduces the released evaluation; "robust" repairs its parsing;
+"vlmevalkit" reads ReasonMap-Plus as VLMEvalKit does (`rewardmap.answers.variants`). The public
+functions check it; `evaluate_predictions` checks it once per file and scores with trusted scorers.
 """
 
 from ..answers.route_eval import AnswerSection, parse_route_answer
-from ..answers.variants import TRAINING as VARIANTS  # as this package named them
+from ..answers.variants import TRAINING as VARIANTS  # the name this package exported them under
 from .benchmarks import BENCHMARKS, PLUS_WEIGHTS, ROUTE_WEIGHTS, Benchmark, benchmark_named
 from .summary import (
                       evaluate_predictions,
