@@ -35,7 +35,7 @@ from rewardmap.datasets.synthetic import synth_dataset
 from rewardmap.network import load_station_file, network_from_mapping
 from rewardmap.questions import prompts
 from rewardmap.rewards import RewardConfig, compute_reward
-from rewardmap.rewards.parse_plus import judge_plus
+from rewardmap.answers.plus import judge_plus
 
 from _real_data import REAL_DATA  # noqa: E402  (beside this script)
 

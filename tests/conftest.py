@@ -67,11 +67,11 @@ def model(data, tmp_path_factory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _fresh_reward_memos():
-    """Each test reads answers afresh: the rewards memoise what they read (module-level
-    lru_caches), and mutation testing forks every mutant from a process whose memos already hold
-    the unmutated results, which would hide the mutants of each memoised function."""
+    """Each test reads answers afresh: the rewards and the answer readers memoise what they read
+    (module-level lru_caches), and mutation testing forks every mutant from a process whose memos
+    already hold the unmutated results, which would hide the mutants of each memoised function."""
     for name, module in list(sys.modules.items()):
-        if name.startswith("rewardmap.rewards."):
+        if name.startswith(("rewardmap.rewards.", "rewardmap.answers.")):
             for value in list(vars(module).values()):
                 if callable(getattr(value, "cache_clear", None)):
                     value.cache_clear()

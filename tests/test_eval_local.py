@@ -15,7 +15,7 @@ from rewardmap.eval.backends.local import LocalBackend
 from rewardmap.eval.backends.vllm import VLLMBackend, build_requests, engine_kwargs
 from rewardmap.eval.run import load_benchmark, requests_for
 from rewardmap.eval.store import PredictionStore
-from rewardmap.rewards.text import final_answer
+from rewardmap.answers.text import final_answer
 
 
 def backend_of(model, **kwargs) -> LocalBackend:

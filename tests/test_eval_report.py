@@ -20,7 +20,7 @@ from rewardmap.metrics.summary import evaluate_predictions
 from rewardmap.eval.report import write_eval_report
 from rewardmap.metrics.published import PUBLISHED_PLUS, PUBLISHED_REASONMAP
 from rewardmap.fileio import read_jsonl, write_jsonl_atomic
-from rewardmap.rewards.parse_plus import judge_plus
+from rewardmap.answers.plus import judge_plus
 
 INJECTED = "<script>console.error('INJECTED-ANSWER')</script><img src=x onerror=\"console.error('INJECTED')\">"
 

@@ -1,5 +1,6 @@
 """The package layers: `train` and `eval` both build on `model`, `metrics`, `rewards` and
-`datasets`, and neither imports the other (nor does anything below them import either)."""
+`datasets`, and neither imports the other (nor does anything below them import either);
+`rewards` and `metrics` both read answers with `answers`, which imports neither."""
 
 import ast
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import rewardmap
 
 SRC = Path(rewardmap.__file__).parent
-LOWER = ("model", "metrics", "rewards", "datasets", "network", "questions", "curriculum", "synth")
+LOWER = ("model", "metrics", "rewards", "answers", "datasets", "network", "questions", "curriculum", "synth")
 
 
 def imported(path: Path) -> set[str]:
@@ -42,3 +43,8 @@ def test_train_and_eval_do_not_import_each_other():
 
 def test_lower_layers_import_neither_train_nor_eval():
     assert importers_of("train", LOWER) == [] and importers_of("eval", LOWER) == []
+
+
+def test_answers_sit_below_rewards_and_metrics():
+    assert importers_of("rewards", ["answers"]) == [] and importers_of("metrics", ["answers"]) == []
+    assert importers_of("answers", ["rewards"]) and importers_of("answers", ["metrics"])  # both read it

@@ -18,7 +18,7 @@ from rewardmap.metrics import (
     summarize,
     weight,
 )
-from rewardmap.metrics.route_parse import _parse_memo
+from rewardmap.answers.route_eval import _parse_memo
 from rewardmap.network import clean, load_station_file, network_from_mapping
 from rewardmap.network import files as station_files
 

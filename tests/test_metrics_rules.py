@@ -20,7 +20,7 @@ from rewardmap.metrics import (
 )
 from rewardmap.metrics import summary as summary_module
 from rewardmap.metrics.benchmarks import BENCHMARKS, benchmark_asking, benchmark_named
-from rewardmap.metrics.route_parse import _parse_memo
+from rewardmap.answers.route_eval import _parse_memo
 from test_metrics import CN_PLAN, CN_ROUTE, EN, EN_PLAN, EN_ROUTE, LIST_Q, answer, cn_record, en_record, write_jsonl
 
 
@@ -78,6 +78,7 @@ def test_answers_past_the_memo_size_parse_the_same():
 def test_a_bad_variant_is_a_programming_error():
     # ValueError, not the InputError a command reports as bad data
     for call, choices in ((lambda: parse_route_answer("", variant="lenient"), "reference, robust"),
+                          (lambda: score_route_record(en_record(), "", "", "lenient"), "reference, robust"),
                           (lambda: score_plus_record({"type": "TorF1", "answer": 1}, "yes", "lenient"),
                            "reference, robust, vlmevalkit")):
         with pytest.raises(ValueError) as e:
@@ -304,8 +305,8 @@ def test_predictions_file_error_messages(tmp_path):
 
 def test_repeated_lines_are_scored_once(tmp_path, monkeypatch):
     calls = []
-    real = summary_module.score_route_record
-    monkeypatch.setattr(summary_module, "score_route_record", lambda *a: calls.append(a) or real(*a))
+    real = summary_module.route_record_scores
+    monkeypatch.setattr(summary_module, "route_record_scores", lambda *a: calls.append(a) or real(*a))
     a, b = route_line(), route_line(response_short="no idea")
     pred = write_jsonl(tmp_path / "pred.jsonl", [a, b, a, b, a])
     summary, scores = evaluate_predictions(pred, "reasonmap")

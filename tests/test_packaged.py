@@ -51,7 +51,7 @@ def test_it_loads_by_name_and_answers_in_the_requested_form(name, tmp_path):
     from rewardmap.datasets.records import load_records
     from rewardmap.datasets.synthetic import synth_dataset
     from rewardmap.model.loading import load_model
-    from rewardmap.rewards.parse_plus import plus_format_ok
+    from rewardmap.answers.plus import plus_format_ok
     from rewardmap.train.heldout import generate_answers
 
     assert model_path(name) == str(packaged_folder(name)) and model_path("runs/x") == "runs/x"

@@ -17,19 +17,19 @@ from rewardmap.rewards import (
     reference_answer,
     robust_answer,
 )
-from rewardmap.rewards.parse_plus import (
+from rewardmap.answers.plus import (
     find_math_answer,
     plus_format_ok,
     reference_value,
 )
-from rewardmap.rewards.parse_route import (
+from rewardmap.answers.route import (
     reference_sections,
     released_stop,
     robust_sections,
     route_format_ok,
 )
 from rewardmap.rewards.reward import ZERO
-from rewardmap.rewards.text import final_answer
+from rewardmap.answers.text import final_answer
 
 CITY = {
     "Line 1": ["Alpha Station", "Bravo Station (Transfer Station)", "Charlie Station",

@@ -18,8 +18,8 @@ from rewardmap.rewards import (
     reference_answer,
     reference_sections,
 )
-from rewardmap.rewards.parse_plus import _fix_a_slash_b, _fix_fracs, _fix_sqrt
-from rewardmap.rewards.parse_route import released_stop
+from rewardmap.answers.plus import _fix_a_slash_b, _fix_fracs, _fix_sqrt
+from rewardmap.answers.route import released_stop
 
 FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CONFIGS = [REF, ROB, RewardConfig(mode="baseline"), RewardConfig(variant="robust", mode="baseline", format_reward=2.5)]
@@ -241,27 +241,27 @@ def test_reference_sections_equal_a_plain_split(text):
 @FAST
 @given(route_answers())
 def test_robust_plain_section_shortcut_reads_as_the_general_path(text):
-    from rewardmap.rewards import parse_route
+    from rewardmap.answers import route
 
-    with_shortcut = parse_route.robust_sections(text)
-    shortcut, parse_route._PLAIN_SECTION = parse_route._PLAIN_SECTION, re.compile(r"(?!)")  # never matches
+    with_shortcut = route.robust_sections(text)
+    shortcut, route._PLAIN_SECTION = route._PLAIN_SECTION, re.compile(r"(?!)")  # never matches
     try:
-        assert parse_route.robust_sections(text) == with_shortcut
+        assert route.robust_sections(text) == with_shortcut
     finally:
-        parse_route._PLAIN_SECTION = shortcut
+        route._PLAIN_SECTION = shortcut
 
 
 @FAST
 @given(route_answers())
 def test_reference_plain_section_shortcut_reads_as_the_general_path(text):
-    from rewardmap.rewards import parse_route
+    from rewardmap.answers import route
 
-    with_shortcut = parse_route.reference_sections(text)
-    shortcut, parse_route._REFERENCE_PLAIN = parse_route._REFERENCE_PLAIN, re.compile(r"(?!)")
+    with_shortcut = route.reference_sections(text)
+    shortcut, route._REFERENCE_PLAIN = route._REFERENCE_PLAIN, re.compile(r"(?!)")
     try:
-        assert parse_route.reference_sections(text) == with_shortcut
+        assert route.reference_sections(text) == with_shortcut
     finally:
-        parse_route._REFERENCE_PLAIN = shortcut
+        route._REFERENCE_PLAIN = shortcut
 
 
 

@@ -5,8 +5,8 @@ hand-worked examples in test_rewards.py do not reach."""
 import pytest
 
 from rewardmap.rewards import reference_answer, robust_answer
-from rewardmap.rewards.parse_plus import find_math_answer, judge_plus, last_boxes, plus_format_ok
-from rewardmap.rewards.parse_vlmevalkit import vlmevalkit_value
+from rewardmap.answers.plus import find_math_answer, judge_plus, last_boxes, plus_format_ok
+from rewardmap.answers.vlmevalkit import vlmevalkit_value
 
 
 @pytest.mark.parametrize("response, extracted", [
@@ -78,7 +78,7 @@ def test_robust_reading_corners(response, qtype, value):
     ("The answer is below.\n4 stops", "Counting2", 4), ("X5", "Counting2", 5),  # a letter is no sign
     ("\\boxed{1} \\boxed{2} \\boxed{3}", "Counting3", 3),                    # the last box
     ("The answer is 3. Really, the answer is 4", "Counting3", 4),           # the phrase's last occurrence
-    ("İ \\boxed{2}", "Counting2", 2),
+    ("İ \\boxed{2}", "Counting2", 2), ("İ \\boxed{Yes}", "TorF1", 1),     # a dotted capital I keeps offsets
 ])
 def test_vlmevalkit_reading_corners(response, qtype, value):
     assert vlmevalkit_value(response, qtype) == value

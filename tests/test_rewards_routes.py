@@ -10,7 +10,7 @@ from test_rewards import A_TO_D, NET, REF, ROB, _fresh_index, answer, route, sco
 from rewardmap.errors import InputError
 from rewardmap.network import network_from_mapping
 from rewardmap.rewards import RewardConfig, compute_reward, reference_sections, reward_index, robust_sections
-from rewardmap.rewards.parse_route import _label, route_format_ok
+from rewardmap.answers.route import _label, route_format_ok
 from rewardmap.rewards.reward import ZERO
 from rewardmap.rewards.route_reward import endpoints_named
 

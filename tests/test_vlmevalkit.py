@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from rewardmap.cli import app
-from rewardmap.rewards import parse_vlmevalkit as vk
-from rewardmap.rewards.parse_plus import judge_plus
+from rewardmap.answers import vlmevalkit as vk
+from rewardmap.answers.plus import judge_plus
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "rewards.md"
 VARIANTS = ("reference", "robust", "vlmevalkit")

@@ -33,6 +33,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # package -> (code mutated, its tests)
 PACKAGES = {
+    # the answer readers, through the reward's and the metrics' tests (both read answers with them)
+    "answers": (["src/rewardmap/answers/"], ["tests/test_rewards.py", "tests/test_rewards_adapters.py",
+                                             "tests/test_rewards_hacking.py", "tests/test_scoring_memo.py",
+                                             "tests/test_reference_answers.py", "tests/test_vlmevalkit.py",
+                                             "tests/test_rewards_batch.py", "tests/test_rewards_plus.py",
+                                             "tests/test_rewards_routes.py", "tests/test_metrics.py",
+                                             "tests/test_metrics_plus.py", "tests/test_metrics_rules.py",
+                                             "tests/test_answers_variants.py"]),
     "rewards": (["src/rewardmap/rewards/"], ["tests/test_rewards.py", "tests/test_rewards_adapters.py",
                                              "tests/test_rewards_hacking.py", "tests/test_scoring_memo.py",
                                              "tests/test_reference_answers.py", "tests/test_vlmevalkit.py",

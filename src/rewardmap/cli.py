@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import __version__
+from .answers.variants import EVALUATION, TRAINING, check_variant, described
 from .errors import InputError, check_choice
 from .extras import require
 from .fileio import refusal
@@ -252,8 +253,7 @@ def data_build(
     _print_summary(summary, "built")
 
 
-EVAL_VARIANT_HELP = ("reference (the released evaluation), robust (parsing quirks repaired) or, for "
-                     "reasonmap-plus, vlmevalkit (VLMEvalKit's scorer, quirks included).")
+EVAL_VARIANT_HELP = described(EVALUATION)
 SEARCH_HELP = ("Folder holding the maps/ and stations/ that relative figure/json paths point to "
                "(ReasonMap-Plus and -Train do not ship them); repeatable.")
 
@@ -368,7 +368,7 @@ def score(
                                        help="Folder that the records' `json` paths start from."),
     mode: str = typer.Option("difficulty_aware", "--mode", help="difficulty_aware (the paper's W) or baseline (W = 1)."),
     variant: str = typer.Option("reference", "--variant",
-                                help="reference (the released reward, quirks included) or robust (quirks repaired)."),
+                                help=described(TRAINING)),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of standard output."),
 ):
     """Score each response with the RewardMap reward: one JSON object per input line (reward,
@@ -379,10 +379,10 @@ def score(
     from .fileio import write_bytes_atomic
     from .rewards import RewardConfig
     from .rewards.batch import breakdown_lines, score_file
-    from .rewards.reward import MODES, VARIANTS
+    from .rewards.reward import MODES
 
     with _errors(output or "standard output"):
-        config = RewardConfig(variant=check_choice("--variant", variant, VARIANTS),
+        config = RewardConfig(variant=check_variant("--variant", variant, TRAINING),
                               mode=check_choice("--mode", mode, MODES))
         if not responses.exists():
             raise InputError(f"{responses}: no such file")

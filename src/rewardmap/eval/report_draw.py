@@ -17,9 +17,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from ..answers.route import lenient_fields
 from ..fileio import is_file
 from ..network import Network, StationFiles, eclean
-from ..rewards.parse_route import lenient_fields
 
 REFERENCE_COLOUR = (0, 200, 255)   # cyan: the reference route (drawn wide, underneath)
 PREDICTED_COLOUR = (255, 0, 200)   # magenta: the model's route (drawn narrow, on top)

@@ -176,7 +176,7 @@ def run_eval(data: str | os.PathLike, benchmark: str, out: str | os.PathLike, ba
     `settings`: what identifies the predictions (`run_settings`), kept in OUT/run.json; a
     folder holding another run's settings is refused before anything is asked."""
     bench = benchmark_named(benchmark)
-    bench.check_variant("variant", variant)
+    bench.check_variant("variant", variant)  # before anything is asked of the model
     if records is None:
         records = load_benchmark(data, benchmark, limit)
     out = Path(out)

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..errors import InputError, check_choice
+from ..answers.variants import EVALUATION, TRAINING, check_variant
+from ..errors import check_choice
 from ..questions.kinds import DIFFICULTIES, PLUS_TYPES, ROUTE_TYPE
-from .plus import PLUS_VARIANTS
 from .published import PUBLISHED_PLUS, PUBLISHED_REASONMAP
-from .route_parse import VARIANTS
 from .route_score import RecordError
 
 # ROUTE_WEIGHTS[question difficulty][map difficulty]
@@ -38,7 +37,7 @@ class Benchmark:
     groups: Mapping[str, tuple[str, ...]]  # named groups of question types, summarised and published
     breakdowns: Mapping[str, str]  # summary entry -> the record field (a difficulty) it groups by
     fields: tuple[str, ...]  # what scoring and summarising an answer read of its record
-    variants: tuple[str, ...]  # the scoring variants that score it
+    variants: tuple[str, ...]  # the scoring variants that score it (`answers.variants`)
     routes: bool  # answers are routes: scored against the map's stations, map scores, drawable
     published: tuple[tuple, ...]  # the paper's table: (model, *figures in published_columns' order)
     published_columns: tuple[tuple[str, str], ...]  # (key of the summary's `published` entry, label)
@@ -70,10 +69,7 @@ class Benchmark:
     def check_variant(self, name: str, variant: str) -> str:
         """VARIANT when it scores this benchmark, else a one-line InputError; NAME is how the
         caller calls the setting (`--variant`)."""
-        if variant in PLUS_VARIANTS and variant not in self.variants:  # vlmevalkit, on ReasonMap
-            raise InputError(f"{name} {variant} scores ReasonMap-Plus only (VLMEvalKit's scorer); "
-                             f"for {self.name} use {' or '.join(self.variants)}")
-        return check_choice(name, variant, PLUS_VARIANTS)
+        return check_variant(name, variant, self.variants, benchmark=self.name)
 
 
 REASONMAP = Benchmark(
@@ -88,7 +84,7 @@ REASONMAP = Benchmark(
     breakdowns={"by_question_difficulty": "difficulty_question", "by_map_difficulty": "difficulty_city"},
     fields=("json", "routes", "country", "city", "station_1", "station_2", "question_long", "response_short",
             "response_long", "difficulty_city", "difficulty_question"),
-    variants=VARIANTS,
+    variants=TRAINING,  # VLMEvalKit has no ReasonMap scorer
     routes=True,
     published=PUBLISHED_REASONMAP,
     published_columns=(("acc_short", "acc short"), ("acc_long", "acc long"), ("map_score_short", "map score short"),
@@ -106,7 +102,7 @@ REASONMAP_PLUS = Benchmark(
     groups={"Count": ("Counting1", "Counting2", "Counting3"), "TorF": ("TorF1", "TorF2")},
     breakdowns={"by_map_difficulty": "difficulty_city"},
     fields=("type", "answer", "response", "city", "difficulty_city"),
-    variants=PLUS_VARIANTS,  # also as VLMEvalKit scores it
+    variants=EVALUATION,  # also as VLMEvalKit scores it
     routes=False,
     published=PUBLISHED_PLUS,
     published_columns=(("overall", "Plus overall"), ("Count", "Count"), ("TorF", "TorF")),

@@ -1,27 +1,27 @@
 """ReasonMap-Plus per-question correctness.
 
-Answers are read by the rewards package's Plus extraction: the released RewardMap one
-for `variant="reference"`, the lenient VLMEvalKit-style one for "robust", and VLMEvalKit's
-own reading, quirks included, for "vlmevalkit".
+Answers are read by `answers.plus`: the released RewardMap extraction for
+`variant="reference"`, the lenient VLMEvalKit-style one for "robust", and VLMEvalKit's
+own reading, quirks included, for "vlmevalkit" (`answers.vlmevalkit`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..errors import check_choice
+from ..answers.plus import judge_plus
+from ..answers.variants import EVALUATION, check_variant
 from ..questions.kinds import PLUS_TYPES
-from ..rewards.parse_plus import judge_plus
-from .route_parse import VARIANTS
 from .route_score import RecordError
-
-# ReasonMap-Plus is also scored as VLMEvalKit scores it (`rewards.parse_vlmevalkit`).
-PLUS_VARIANTS = (*VARIANTS, "vlmevalkit")
 
 
 def score_plus_record(record: Mapping, response: str, variant: str = "reference") -> dict:
     """`{"correct": bool}` for one ReasonMap-Plus question."""
-    check_choice("variant", variant, PLUS_VARIANTS, ValueError)
+    return plus_record_scores(record, response, check_variant("variant", variant, EVALUATION, ValueError))
+
+
+def plus_record_scores(record: Mapping, response: str, variant: str) -> dict:
+    """`score_plus_record` trusting VARIANT: for a caller that checked it once for a whole file."""
     if record.get("type") not in PLUS_TYPES:
         raise RecordError("type", f"expected one of {', '.join(PLUS_TYPES)}, got {record.get('type')!r}")
     answer = record.get("answer")

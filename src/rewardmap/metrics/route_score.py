@@ -20,9 +20,10 @@ import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from ..answers.route_eval import AnswerSection, ascii_digits, read_route_answer
+from ..answers.variants import TRAINING, check_variant
 from ..errors import InputError
 from ..network import Network, StationFiles, eclean
-from .route_parse import AnswerSection, ascii_digits, parse_route_answer
 
 SHORT_MAX, LONG_MAX = 20, 40
 _COUNT_FIELD = "Number of Via Stops:"  # in question_long: the count field is asked, else the list
@@ -275,7 +276,7 @@ def score_route_record(record: Mapping, response_short: str, response_long: str,
     `record["json"]`: the station object or a loaded `Network`; `record["routes"]`: an
     object or a list of reference plans. Returns `acc_short, map_score_short` (0-20),
     `acc_long, map_score_long` (0-40). `variant`: "reference" (the released parser) or
-    "robust" (its parsing quirks repaired, listed in `route_parse`; scoring unchanged).
+    "robust" (its parsing quirks repaired, listed in `answers.route_eval`; scoring unchanged).
 
     >>> record = {"country": "italy", "city": "rome", "station_1": "Termini Station",
     ...           "station_2": "Lepanto Station", "question_long": "... Number of Via Stops: ...",
@@ -289,6 +290,12 @@ def score_route_record(record: Mapping, response_short: str, response_long: str,
     (+1 endpoints, +0 line: "Line A" -> "Line Li" outside China, +1 +1 stops = 3; short
     3 + 10 = 13; long 3 + 4 (via count equal) = 7, + 20 = 27.)
     """
+    return route_record_scores(record, response_short, response_long,
+                               check_variant("variant", variant, TRAINING, ValueError))
+
+
+def route_record_scores(record: Mapping, response_short: str, response_long: str, variant: str) -> dict:
+    """`score_route_record` trusting VARIANT: for a caller that checked it once for a whole file."""
     network = record_network(record)
     plans = record_plans(record)
     country, city = _text(record, "country"), _text(record, "city")
@@ -298,7 +305,7 @@ def score_route_record(record: Mapping, response_short: str, response_long: str,
     for kind, response, long in (("short", response_short, False), ("long", response_long, True)):
         if not isinstance(response, str):
             raise RecordError(f"response_{kind}", f"expected a string, got {type(response).__name__}")
-        sections = parse_route_answer(response, long=long, via=via if long else None, variant=variant)
+        sections = read_route_answer(response, long, via if long else None, variant)
         correct = route_correct(sections, network, station_1, station_2)
         score = map_score(sections, plans, country=country, city=city, station_1=station_1,
                           station_2=station_2, correct=correct, long=long)

@@ -24,8 +24,8 @@ from ..fileio import raw_value, read_jsonl_fields
 from ..network import Network, StationFiles
 from ..questions.kinds import DIFFICULTIES, PLUS_TYPES
 from .benchmarks import Benchmark, benchmark_named
-from .plus import score_plus_record
-from .route_score import LONG_MAX, SHORT_MAX, RecordError, score_route_record
+from .plus import plus_record_scores
+from .route_score import LONG_MAX, SHORT_MAX, RecordError, route_record_scores
 
 
 def weight(record: Mapping, benchmark: str) -> float:
@@ -103,12 +103,6 @@ def _summary(rows: Iterable[Mapping], bench: Benchmark) -> dict:
     return summary
 
 
-def check_variant(name: str, variant: str, benchmark: str) -> str:
-    """VARIANT when BENCHMARK is scored that way (`vlmevalkit`: ReasonMap-Plus only), else a
-    one-line InputError; NAME is how the caller calls the setting (`--variant`)."""
-    return benchmark_named(benchmark).check_variant(name, variant)
-
-
 def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
                          stations_root: str | os.PathLike | None = None,
                          variant: str = "reference",
@@ -121,7 +115,7 @@ def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
     given, are the file's (line number, record) pairs already in memory.
     """
     bench = benchmark_named(benchmark)
-    bench.check_variant("variant", variant)
+    bench.check_variant("variant", variant)  # once: the scorers below trust it
     files = StationFiles(stations_root)
     rows, scores, seen = [], [], {}
     if lines is None:  # only the fields scoring reads are decoded (not the questions, ids, maps)
@@ -135,13 +129,13 @@ def evaluate_predictions(pred_path: str | os.PathLike, benchmark: str,
                 if score is None:
                     resolved = {**record, "json": _station_network(files, record.get("json")),
                                 "routes": raw_value(record.get("routes"), where(pred_path, lineno, "routes"))}
-                    score = score_route_record(resolved, record.get("response_short"),
-                                               record.get("response_long"), variant)
+                    score = route_record_scores(resolved, record.get("response_short"),
+                                                record.get("response_long"), variant)
                     if key is not None and len(seen) < MEMO_ENTRIES:
                         seen[key] = score
                 score = dict(score)  # each line its own
             else:
-                score = score_plus_record(record, record.get("response"), variant)
+                score = plus_record_scores(record, record.get("response"), variant)
             bench.weight(record)
             if not isinstance(record.get("city"), (str, type(None))):  # results are grouped by it
                 raise RecordError("city", f"expected the city's name, got {shown(record.get('city'))}")

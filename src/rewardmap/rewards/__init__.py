@@ -7,12 +7,12 @@ released RewardMap code to the letter, quirks included; `variant="robust"` repai
 `adapters` wraps the reward for TRL's GRPOTrainer and for verl.
 
 Nothing here logs, prints or reads files while scoring: a network's lookups are built once
-(`reward_index`), and every parser runs in time linear in the response's length.
+(`reward_index`), and every parser (`rewardmap.answers`) runs in time linear in the response's length.
 """
 
+from ..answers.plus import judge_plus, reference_answer, robust_answer
+from ..answers.route import Section, reference_sections, robust_sections
 from .index import RewardIndex, line_key, reward_index
-from .parse_plus import judge_plus, reference_answer, robust_answer
-from .parse_route import Section, reference_sections, robust_sections
 from .reward import ZERO, RewardBreakdown, RewardConfig, compute_reward
 
 __all__ = [

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..network import Line, Network
-from .parse_route import robust_stop
-from .text import clean_once
+from ..answers.route import robust_stop
+from ..answers.text import clean_once
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,16 @@ from functools import lru_cache
 from numbers import Integral, Real
 from typing import NamedTuple
 
+from ..answers import plus, route
+from ..answers.text import clean_once
+from ..answers.variants import TRAINING, check_variant
 from ..errors import check_choice
 from ..network import Network
 from ..questions.kinds import DIFFICULTIES, PLUS_TYPES, ROUTE_TYPE
-from . import parse_plus, parse_route, route_reward
+from . import route_reward
 from .index import reward_index
-from .text import clean_once
 
-VARIANTS = ("reference", "robust")
+VARIANTS = TRAINING  # what the reward accepts, read here by train.recipe's choices
 _LEVEL = {difficulty: i for i, difficulty in enumerate(DIFFICULTIES)}
 MODES = ("difficulty_aware", "baseline")
 
@@ -25,8 +27,9 @@ MODES = ("difficulty_aware", "baseline")
 class RewardConfig:
     """How a response is scored: the variant, the mode and the reward's coefficients.
 
-    variant: "reference" reproduces the released code, quirks included; "robust" repairs
-        them (see docs/rewards.md).
+    variant: one of `answers.variants.TRAINING`: "reference" reproduces the released code,
+        quirks included; "robust" repairs them (see docs/rewards.md). Checked here, trusted
+        by the scoring below.
     mode: "difficulty_aware" weights by map difficulty and transfers; "baseline" uses W = 1.
     map_weights: W for an easy, middle and hard map.
     transfer_bonus: added to W for a route question whose reference route has transfers.
@@ -46,7 +49,7 @@ class RewardConfig:
     format_reward: float | None = None
 
     def __post_init__(self):
-        check_choice("variant", self.variant, VARIANTS, ValueError)
+        check_variant("variant", self.variant, TRAINING, ValueError)
         check_choice("mode", self.mode, MODES, ValueError)
         weights = tuple(self.map_weights) if isinstance(self.map_weights, (tuple, list)) else ()
         if len(weights) != 3 or not all(_finite(w) and w > 0 for w in weights):
@@ -155,17 +158,17 @@ def _plus(response: str, qtype: str, label: int, weight: float, config: RewardCo
 
 def _read_plus(response: str, qtype: str, label: int, variant: str, check_format: bool) -> tuple[bool, bool, bool]:
     """(parsed, correct, in the requested format: only looked at when it pays)."""
-    parsed, correct = parse_plus.judge_plus(response, qtype, label, variant)
-    return parsed, correct, check_format and parse_plus.plus_format_ok(response, qtype)
+    parsed, correct = plus.judge_plus(response, qtype, label, variant)
+    return parsed, correct, check_format and plus.plus_format_ok(response, qtype)
 
 
 def _read_route(response: str, variant: str, check_format: bool) -> tuple[tuple, bool, bool]:
     """(sections, cut after MAX_SECTIONS, in the requested format: only looked at when it pays)."""
     if variant == "reference":
-        sections, cut = parse_route.reference_sections(response), False
+        sections, cut = route.reference_sections(response), False
     else:
-        sections, cut = parse_route.robust_sections(response)
-    return tuple(sections), cut, check_format and parse_route.route_format_ok(response)
+        sections, cut = route.robust_sections(response)
+    return tuple(sections), cut, check_format and route.route_format_ok(response)
 
 
 _read_plus_memo = lru_cache(maxsize=1 << 15)(_read_plus)
@@ -185,7 +188,7 @@ def _route(response: str, record, network, weight: float, config: RewardConfig) 
         correct = route_reward.reference_correct(strict, index, start, goal)
         detail = route_reward.reference_detail(sections, index, start, goal, transfers)
     else:
-        start, goal = parse_route.robust_stop(record["station_1"]), parse_route.robust_stop(record["station_2"])
+        start, goal = route.robust_stop(record["station_1"]), route.robust_stop(record["station_2"])
         correct = not cut and route_reward.robust_correct(sections, index, start, goal)
         detail = route_reward.robust_detail(sections, index, start, goal, transfers)
     fmt = config.format_reward if well_formed else 0.0

@@ -1,7 +1,7 @@
 """Route correctness (accuracy) and the detail reward of RewardMap's training reward.
 
 `reference_*` reproduce the released code, quirks included; `robust_*` repair them (see
-docs/rewards.md). Both take parsed sections (`parse_route`), the network's
+docs/rewards.md). Both take parsed sections (`answers.route`), the network's
 `RewardIndex` and station_1/station_2 cleaned once.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..answers.route import MAX_NAME, Section, released_stop, robust_sections, robust_stop
 from .index import RewardIndex, line_key, released_line_name
-from .parse_route import MAX_NAME, Section, released_stop, robust_sections, robust_stop
 
 DETAIL_CAP = 10.0
 

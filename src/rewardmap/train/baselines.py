@@ -44,8 +44,9 @@ def one_ride(record: dict, line: str, via_count: int) -> dict:
 
 
 def trivial_answers(train: Sequence[dict], heldout: Sequence[dict], variant: str) -> tuple[list[dict], dict]:
-    """(answers to HELDOUT as `heldout.ask` returns them, {type: the strategy used})."""
-    from ..metrics.route_score import score_route_record
+    """(answers to HELDOUT as `heldout.ask` returns them, {type: the strategy used}); VARIANT,
+    checked by the recipe, is trusted."""
+    from ..metrics.route_score import route_record_scores
 
     common = majority_answers(train)
     sections = [s for r in train if r["type"] == ROUTE_TYPE for s in _first_plan(r)]
@@ -59,7 +60,7 @@ def trivial_answers(train: Sequence[dict], heldout: Sequence[dict], variant: str
         totals = [0.0, 0.0]
         for r in routes:
             ride = one_ride(r, line, via)
-            s = score_route_record(r, ride["answer"], ride["answer_long"], variant)
+            s = route_record_scores(r, ride["answer"], ride["answer_long"], variant)
             totals[0] += s["map_score_short"]
             totals[1] += s["acc_short"]
         if best is None or totals > best:

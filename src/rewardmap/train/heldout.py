@@ -117,12 +117,14 @@ def score_heldout(records: Sequence[dict], answers: Sequence[dict], config: Rewa
       answers naming both endpoints. Accuracies carry their 95% bootstrap interval
       (`<name>_ci`, resampled within each type for groups of several types).
     - `reasonmap`, `reasonmap-plus`: the benchmark summaries `rewardmap eval` writes to
-      metrics.json, answers read with VARIANT.
+      metrics.json, answers read with VARIANT (checked by the recipe, trusted here).
     - `answers`: one entry per record, `id`, `type`, its answers and `scores`, each question's
       figures (those above, and `benchmark`: its benchmark weight and scores), from which any
       figure here can be computed again.
     """
-    from ..metrics import BENCHMARKS, score_plus_record, score_route_record, summarize
+    from ..metrics import BENCHMARKS, summarize
+    from ..metrics.plus import plus_record_scores
+    from ..metrics.route_score import route_record_scores
     from ..metrics.benchmarks import benchmark_asking
 
     files = StationFiles(None)
@@ -132,9 +134,9 @@ def score_heldout(records: Sequence[dict], answers: Sequence[dict], config: Rewa
         benchmark = benchmark_asking(record["type"])
         if benchmark is not None:
             if benchmark.routes:  # asked in its short and its long wording
-                figures = score_route_record(record, answer["answer"], answer.get("answer_long", ""), variant)
+                figures = route_record_scores(record, answer["answer"], answer.get("answer_long", ""), variant)
             else:
-                figures = score_plus_record(record, answer["answer"], variant)
+                figures = plus_record_scores(record, answer["answer"], variant)
             rows[benchmark.name].append({**record, **figures})
             scores["benchmark"] = {"weight": benchmark.weight(record), **figures}
         entries.append({"id": record.get("id"), "type": record["type"], **answer, "scores": scores})

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from ...rewards.text import final_answer
+from ...answers.text import final_answer
 from ..store import PredictionStore
 
 Requests = Callable[[dict], dict[str, str]]  # record -> {output name: question text}

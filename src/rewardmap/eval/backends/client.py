@@ -30,8 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ...answers.text import final_answer
 from ...errors import InputError
-from ...rewards.text import final_answer
 from .messages import request_body
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"

@@ -2,7 +2,7 @@
 model (`rewardmap.model.generate`), predictions written to the store after each batch.
 
 The raw output is kept whole, thinking included; the answer is what follows the last
-end-of-thinking tag (`rewards.text.final_answer`). A prompt that runs out of GPU memory even
+end-of-thinking tag (`answers.text.final_answer`). A prompt that runs out of GPU memory even
 alone is stored as failed with the error, and the rest of its batch is kept.
 """
 

@@ -17,7 +17,7 @@ a long answer's arrival only up to a newline, and reads the long question's via 
   split on "," only when it contains "站" (else empty), pieces not trimmed.
 
 `variant="robust"` repairs these parsing quirks and nothing else (scoring is unchanged). It
-reads with `rewards.parse_route.lenient_fields`, the lenient reader the robust reward uses
+reads with `answers.route.lenient_fields`, the lenient reader the robust reward uses
 too, and normalises with `eclean` as the evaluation does:
 
 1. only the answer after thinking is read (the text after the last `</think>` or
@@ -42,11 +42,10 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..errors import check_choice
 from ..network import eclean
-from ..rewards.parse_route import lenient_fields, line_after, via_list
+from .route import lenient_fields, line_after, via_list
+from .variants import TRAINING, check_variant
 
-VARIANTS = ("reference", "robust")
 WRONG = "Wrong"  # what the released parser stores for a field it cannot read
 
 _LABELS = ("Route Name:", "Departure Stop:", "Arrival Stop:")
@@ -81,7 +80,11 @@ def parse_route_answer(text: str, *, long: bool = False, via: str | None = None,
     >>> parse_route_answer(ans, long=True, variant="robust")[0].arrival
     'bstation'
     """
-    check_choice("variant", variant, VARIANTS, ValueError)
+    return read_route_answer(text, long, via, check_variant("variant", variant, TRAINING, ValueError))
+
+
+def read_route_answer(text: str, long: bool, via: str | None, variant: str) -> list[AnswerSection]:
+    """`parse_route_answer` trusting VARIANT: for scorers whose caller checked it once."""
     if len(text) <= 2048:  # answers repeat across a file (and the short and long ones often): read once
         return list(_parse_memo(text, long, via, variant))
     return _parse(text, long, via, variant)

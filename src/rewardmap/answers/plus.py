@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .parse_vlmevalkit import vlmevalkit_value
+from .vlmevalkit import vlmevalkit_value
 from .text import final_answer
 
 TORF = ("TorF1", "TorF2")
@@ -309,7 +309,7 @@ def judge_plus(response: str, qtype: str, label: int, variant: str = "reference"
     >>> judge_plus("\\\\boxed{\\\\text{Yes}}", "TorF1", 1), judge_plus("\\\\boxed{\\\\text{Yes}}", "TorF1", 1, "robust")
     ((False, False), (True, True))
 
-    `variant="vlmevalkit"` reads as VLMEvalKit's ReasonMap-Plus scorer (`parse_vlmevalkit`).
+    `variant="vlmevalkit"` reads as VLMEvalKit's ReasonMap-Plus scorer (`answers.vlmevalkit`).
     """
     if len(response) <= 1024:  # answers repeat ("\\boxed{yes}"): short ones are read once
         return _judge_memo(response, qtype, label, variant)
