@@ -75,3 +75,14 @@ def _fresh_reward_memos():
             for value in list(vars(module).values()):
                 if callable(getattr(value, "cache_clear", None)):
                     value.cache_clear()
+
+
+@pytest.fixture
+def ascii_locale():
+    """The C locale's character set (ASCII) for what Python reads without naming an encoding."""
+    import locale
+
+    before = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")
+    yield
+    locale.setlocale(locale.LC_CTYPE, before)

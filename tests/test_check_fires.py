@@ -443,17 +443,6 @@ def test_label_problems_of_a_synthetic_map_are_reported_beside_the_answers(clean
     assert f"labels of 1 synthetic maps: {len(found)} problems on {len(shown)} maps" in summary(result)
 
 
-@pytest.fixture
-def ascii_locale():
-    """The C locale's character set (ASCII) for what Python reads without naming an encoding."""
-    import locale
-
-    before = locale.setlocale(locale.LC_CTYPE)
-    locale.setlocale(locale.LC_CTYPE, "C")
-    yield
-    locale.setlocale(locale.LC_CTYPE, before)
-
-
 def test_a_positions_file_is_read_as_utf8_whatever_the_locale(clean, tmp_path, ascii_locale):
     folder = tmp_path / "data"
     shutil.copytree(clean, folder)

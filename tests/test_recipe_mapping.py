@@ -406,16 +406,6 @@ def test_a_recipe_file_is_read_as_utf8_whatever_the_locale(tmp_path, ascii_local
     assert load_recipe(tmp_path / "r.yaml").name == "carte-été"
 
 
-@pytest.fixture
-def ascii_locale():
-    """The C locale's character set (ASCII) for what Python reads without naming an encoding."""
-    import locale
-
-    before = locale.setlocale(locale.LC_CTYPE)
-    locale.setlocale(locale.LC_CTYPE, "C")
-    yield
-    locale.setlocale(locale.LC_CTYPE, before)
-
 
 def test_a_recipe_file_that_cannot_be_read_is_named(tmp_path, monkeypatch):
     from pathlib import Path
