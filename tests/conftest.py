@@ -86,3 +86,30 @@ def ascii_locale():
     locale.setlocale(locale.LC_CTYPE, "C")
     yield
     locale.setlocale(locale.LC_CTYPE, before)
+
+
+@pytest.fixture
+def station_file_reads(monkeypatch):
+    """The station files read from disk while a test runs, in order."""
+    from rewardmap.network import files as station_files
+
+    calls = []
+    real = station_files.load_station_file
+
+    def counting(path, **kwargs):
+        calls.append(path)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(station_files, "load_station_file", counting)
+    return calls
+
+
+@pytest.fixture
+def toy_root(tmp_path):
+    """A dataset folder holding the rewards tests' toy city (test_rewards.CITY) as its one station file."""
+    from test_rewards import CITY
+
+    path = tmp_path / "stations" / "toyland" / "toyburg.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(CITY, ensure_ascii=False), encoding="utf-8")
+    return tmp_path

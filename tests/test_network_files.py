@@ -21,21 +21,13 @@ def dataset(tmp_path):
     return tmp_path
 
 
-@pytest.fixture
-def reads(monkeypatch):
-    calls = []
-    real = station_files.load_station_file
-    monkeypatch.setattr(station_files, "load_station_file", lambda p, **kw: calls.append(p) or real(p, **kw))
-    return calls
-
-
-def test_paths_are_read_once_from_the_dataset_or_the_stations_folder(dataset, reads):
+def test_paths_are_read_once_from_the_dataset_or_the_stations_folder(dataset, station_file_reads):
     files = StationFiles(dataset)
     first = files.load("stations/toyland/toyburg.json")
     assert sorted(first.lines) == ["Line 1", "Line 2"] and first.name == "toyburg"
     assert files.load("stations/toyland/toyburg.json") is first
     assert files.load(dataset / "stations/toyland/toyburg.json") is first  # absolute, same file
-    assert len(reads) == 1
+    assert len(station_file_reads) == 1
     # the stations folder as root: the dataset's `stations/` prefix is dropped
     assert sorted(StationFiles(dataset / "stations").load("stations/toyland/toyburg.json").lines) == ["Line 1", "Line 2"]
 
@@ -49,12 +41,12 @@ def test_station_objects_and_json_text_drop_null_lines():
     assert files.load(network) is network
 
 
-def test_failures_are_kept_and_raised_again(dataset, reads):
+def test_failures_are_kept_and_raised_again(dataset, station_file_reads):
     files = StationFiles(dataset)
     for _ in range(2):
         with pytest.raises(InputError, match="nowhere.json"):
             files.load("stations/nowhere.json")
-    assert len(reads) == 1
+    assert len(station_file_reads) == 1
     with pytest.raises(InputError, match="not valid JSON"):
         files.load("{not json")
     with pytest.raises(InputError, match="no stations root"):
@@ -127,7 +119,7 @@ def test_a_path_outside_the_root_is_refused_by_name(dataset):
 
 
 @pytest.mark.parametrize("as_text", [False, True])
-def test_station_objects_kept_are_bounded_and_paths_stay(dataset, reads, as_text):
+def test_station_objects_kept_are_bounded_and_paths_stay(dataset, station_file_reads, as_text):
     """A long run meets many cities' objects: only the last few are kept, while files stay read once."""
     files = StationFiles(dataset)
     objects = [{f"Line {i}": ["A Station", "B Station"]} for i in range(station_files._OBJECTS_KEPT + 1)]
@@ -141,7 +133,7 @@ def test_station_objects_kept_are_bounded_and_paths_stay(dataset, reads, as_text
     path = files.load("stations/toyland/toyburg.json")
     for source in sources:
         files.load(source)
-    assert files.load("stations/toyland/toyburg.json") is path and len(reads) == 1
+    assert files.load("stations/toyland/toyburg.json") is path and len(station_file_reads) == 1
 
 
 def test_objects_with_the_same_json_text_are_told_apart():

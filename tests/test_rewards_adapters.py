@@ -5,7 +5,6 @@ import json
 import pytest
 from test_rewards import A_TO_F, CITY
 
-from rewardmap.network import files as station_files
 from rewardmap.rewards import RewardConfig, adapters
 from rewardmap.rewards.adapters import (
     COMPONENTS,
@@ -15,28 +14,6 @@ from rewardmap.rewards.adapters import (
 )
 
 
-@pytest.fixture
-def root(tmp_path):
-    path = tmp_path / "stations" / "toyland" / "toyburg.json"
-    path.parent.mkdir(parents=True)
-    path.write_text(json.dumps(CITY, ensure_ascii=False), encoding="utf-8")
-    return tmp_path
-
-
-@pytest.fixture
-def loads(monkeypatch):
-    """Counts station-file reads."""
-    calls = []
-    real = station_files.load_station_file
-
-    def counting(path, **kwargs):
-        calls.append(path)
-        return real(path, **kwargs)
-
-    monkeypatch.setattr(station_files, "load_station_file", counting)
-    return calls
-
-
 def columns(n, **overrides):
     base = {"type": "planning", "answer": "Route Name: ...", "station_1": "Alpha Station",
             "station_2": "Foxtrot Station", "difficulty_city": "middle", "question_transfer_count": 1,
@@ -44,8 +21,8 @@ def columns(n, **overrides):
     return {k: [v] * n for k, v in {**base, **overrides}.items()}
 
 
-def test_trl_reward_scores_strings_and_chat_messages(root, loads):
-    reward = make_trl_reward(stations_root=root)
+def test_trl_reward_scores_strings_and_chat_messages(toy_root, station_file_reads):
+    reward = make_trl_reward(stations_root=toy_root)
     completions = [A_TO_F, [{"role": "assistant", "content": A_TO_F}],
                    [{"role": "assistant", "content": [{"type": "text", "text": A_TO_F}, {"type": "image"}]}], "no idea"]
     # TRL also passes prompts, completion_ids and trainer_state; they are ignored
@@ -55,17 +32,17 @@ def test_trl_reward_scores_strings_and_chat_messages(root, loads):
     assert reward.last_breakdown["correct"] == [True, True, True, False]
     assert reward.last_breakdown["detail"] == [4.0, 4.0, 4.0, 0.0]
     assert set(reward.last_breakdown) == {"reward", *COMPONENTS}
-    assert len(loads) == 1  # one read for the whole batch
+    assert len(station_file_reads) == 1  # one read for the whole batch
     reward(completions=completions, **columns(4))
-    assert len(loads) == 1  # and none for the next one
+    assert len(station_file_reads) == 1  # and none for the next one
 
 
-def test_trl_reward_makes_no_file_system_call_after_the_first_batch_of_a_city(root, monkeypatch):
+def test_trl_reward_makes_no_file_system_call_after_the_first_batch_of_a_city(toy_root, monkeypatch):
     import builtins
     import os
     from pathlib import Path
 
-    reward = make_trl_reward(stations_root=root)
+    reward = make_trl_reward(stations_root=toy_root)
     assert reward(completions=[A_TO_F], **columns(1)) == pytest.approx([20.4])
 
     def refused(*args, **kwargs):
@@ -78,8 +55,8 @@ def test_trl_reward_makes_no_file_system_call_after_the_first_batch_of_a_city(ro
     assert out == pytest.approx([20.4, 0.0, out[2]]) and out[2] < 20.4
 
 
-def test_trl_components_reuse_the_scored_batch(root, monkeypatch):
-    reward = make_trl_reward(RewardConfig(variant="robust"), stations_root=root)
+def test_trl_components_reuse_the_scored_batch(toy_root, monkeypatch):
+    reward = make_trl_reward(RewardConfig(variant="robust"), stations_root=toy_root)
     completions, cols = [A_TO_F, "nothing"], columns(2)
     assert reward(completions=completions, **cols) == pytest.approx([26.35, 0.0])  # 1.7 * (1 + 10 + 4.5)
     scored = []
@@ -91,8 +68,8 @@ def test_trl_components_reuse_the_scored_batch(root, monkeypatch):
     assert reward.components["detail"].__name__ == "rewardmap_detail"
 
 
-def test_trl_string_columns_and_unreadable_station_files(root):
-    reward = make_trl_reward(stations_root=root)
+def test_trl_string_columns_and_unreadable_station_files(toy_root):
+    reward = make_trl_reward(stations_root=toy_root)
     plus = {"type": ["TorF1", "Counting2"], "answer": ["1", "3"], "difficulty_city": ["easy", "hard"],
             "json": ["./stations/toyland/toyburg.json"] * 2}
     assert reward(completions=["\\boxed{yes}", "\\boxed{3}"], **plus) == [10.0, 15.0]  # "1" and "3" read as integers
@@ -110,14 +87,14 @@ def test_completion_text_of_odd_inputs():
     assert completion_text([{"role": "assistant", "content": "a"}, {"content": "b"}]) == "ab"
 
 
-def test_verl_compute_score(root, loads):
+def test_verl_compute_score(toy_root, station_file_reads):
     extra = {k: v[0] for k, v in columns(1).items() if k != "answer"}
-    out = compute_score("reasonmap", A_TO_F, "Route Name: ...", extra, stations_root=str(root))
+    out = compute_score("reasonmap", A_TO_F, "Route Name: ...", extra, stations_root=str(toy_root))
     assert out == pytest.approx({"score": 20.4, "parsed": 1.0, "correct": 1.0, "detail": 4.0, "format": 0.0,
                                  "weight": 1.7})
-    out = compute_score("reasonmap", A_TO_F, {"answer": None}, extra, stations_root=str(root), variant="robust")
+    out = compute_score("reasonmap", A_TO_F, {"answer": None}, extra, stations_root=str(toy_root), variant="robust")
     assert out["score"] == pytest.approx(26.35)
-    assert len(loads) == 1
+    assert len(station_file_reads) == 1
     plus = {"type": "TorF2", "difficulty_city": "hard"}
     assert compute_score("reasonmap_plus", "\\boxed{no}", 0, plus)["score"] == 15.0
     assert compute_score("x", "anything", None, None)["score"] == 0.0  # no record: the zero breakdown

@@ -4,7 +4,7 @@ the errors that name the line, what the memo shares, and the adapters' defaults.
 import json
 
 import pytest
-from test_rewards import A_TO_F, CITY
+from test_rewards import A_TO_F
 
 from rewardmap.errors import InputError
 from rewardmap.network import files as station_files
@@ -21,32 +21,16 @@ def yes(label=1, **more):
     return {"type": "TorF1", "answer": label, "difficulty_city": "easy", **more}
 
 
-@pytest.fixture
-def root(tmp_path):
-    path = tmp_path / JSON
-    path.parent.mkdir(parents=True)
-    path.write_text(json.dumps(CITY, ensure_ascii=False), encoding="utf-8")
-    return tmp_path
-
-
-@pytest.fixture
-def loads(monkeypatch):
-    calls = []
-    real = station_files.load_station_file
-    monkeypatch.setattr(station_files, "load_station_file", lambda path, **kw: calls.append(path) or real(path, **kw))
-    return calls
-
-
 def write(path, rows):
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     return path
 
 
-def test_summary_per_type(tmp_path, root):
+def test_summary_per_type(tmp_path, toy_root):
     rows = [dict(yes(), response="\\boxed{yes}"), dict(yes(), response="\\boxed{no}"),  # 10 and 0
             dict(yes(0), response="\\boxed{no}"), dict(ROUTE, response=A_TO_F),  # 10; 20.4
             {"type": ["odd"], "response": "x"}]  # a type that is no string: its own key, zero
-    breakdowns, summary = score_file(write(tmp_path / "in.jsonl", rows), root)
+    breakdowns, summary = score_file(write(tmp_path / "in.jsonl", rows), toy_root)
     assert [b.correct for b in breakdowns] == [True, False, True, True, False]
     assert list(summary) == ["TorF1", "['odd']", "planning"]  # sorted by name
     assert summary["TorF1"] == {"count": 3, "mean_reward": pytest.approx(20 / 3), "accuracy": pytest.approx(2 / 3)}
@@ -54,20 +38,20 @@ def test_summary_per_type(tmp_path, root):
     assert summary["['odd']"] == {"count": 1, "mean_reward": 0.0, "accuracy": 0.0}
 
 
-def test_errors_name_the_file_line_and_field(tmp_path, root):
+def test_errors_name_the_file_line_and_field(tmp_path, toy_root):
     path = write(tmp_path / "in.jsonl", [dict(yes(), response="\\boxed{yes}"), yes()])
     with pytest.raises(InputError, match=r"in\.jsonl:2: field 'response': missing \(the model's answer"):
-        score_file(path, root)
+        score_file(path, toy_root)
     path = write(tmp_path / "in.jsonl", [dict(yes(), response=""), dict(ROUTE, json="nowhere.json", response="")])
     with pytest.raises(InputError, match=r"in\.jsonl:2: field 'json': .*nowhere\.json"):
-        score_file(path, root)
+        score_file(path, toy_root)
     (tmp_path / "empty.jsonl").write_text("\n")
     with pytest.raises(InputError, match=r"empty\.jsonl: no records"):
-        score_file(tmp_path / "empty.jsonl", root)
+        score_file(tmp_path / "empty.jsonl", toy_root)
 
 
-def test_stations_root_defaults_to_the_working_folder(tmp_path, root, monkeypatch):
-    monkeypatch.chdir(root)
+def test_stations_root_defaults_to_the_working_folder(tmp_path, toy_root, monkeypatch):
+    monkeypatch.chdir(toy_root)
     [b], _ = score_file(write(tmp_path / "in.jsonl", [dict(ROUTE, response=A_TO_F)]))
     assert b.reward == pytest.approx(20.4)  # 1.7 * (10 + 0.5 * 4)
     assert make_trl_reward()(completions=[A_TO_F], **{k: [v] for k, v in ROUTE.items()}) == pytest.approx([20.4])
@@ -75,17 +59,17 @@ def test_stations_root_defaults_to_the_working_folder(tmp_path, root, monkeypatc
     assert compute_score("reasonmap", A_TO_F, None, ROUTE)["score"] == pytest.approx(20.4)
 
 
-def test_memo_shares_short_recurring_answers_only(tmp_path, root, monkeypatch):
+def test_memo_shares_short_recurring_answers_only(tmp_path, toy_root, monkeypatch):
     edge, over = "\\boxed{yes}" + " " * (MEMO_LENGTH - 11), "\\boxed{yes}" + " " * (MEMO_LENGTH - 10)
     rows = [dict(yes(), response=r) for r in (edge, edge, over, over)]
-    b = score_file(write(tmp_path / "in.jsonl", rows), root)[0]
+    b = score_file(write(tmp_path / "in.jsonl", rows), toy_root)[0]
     assert b[0] is b[1] and b[2] is not b[3]  # up to MEMO_LENGTH characters kept
     assert b[2] == b[3] == b[0] and b[0].correct
     # the memo holds at most MEMO_ENTRIES answers; a line it cannot key takes no place in it
     monkeypatch.setattr(batch, "MEMO_ENTRIES", 1)
     rows = [dict(yes(json=["x"]), response="a"), dict(yes(), response="b"), dict(yes(), response="b"),
             dict(yes(), response="c"), dict(yes(), response="c")]
-    b = score_file(write(tmp_path / "in.jsonl", rows), root)[0]
+    b = score_file(write(tmp_path / "in.jsonl", rows), toy_root)[0]
     assert b[1] is b[2] and b[3] is not b[4]
 
 
@@ -98,18 +82,18 @@ def test_breakdown_lines_encode_each_line():
                                     "reward": 10.0}
 
 
-def test_string_counts_and_plus_records_read_no_station_file(root, loads):
-    files = station_files.StationFiles(root)
+def test_string_counts_and_plus_records_read_no_station_file(toy_root, station_file_reads):
+    files = station_files.StationFiles(toy_root)
     b = score_record(A_TO_F, dict(ROUTE, question_transfer_count="1"), files, adapters.RewardConfig())
     assert (b.correct, b.weight) == (True, 1.7)  # "1" read as 1 transfer: W 1.2 + 0.5
-    assert len(loads) == 1
+    assert len(station_file_reads) == 1
     assert score_record("\\boxed{yes}", yes(json=JSON), files, adapters.RewardConfig()).reward == 10.0
-    assert len(loads) == 1  # a Plus question needs no station file
+    assert len(station_file_reads) == 1  # a Plus question needs no station file
 
 
-def test_trl_components_and_first_state(root):
+def test_trl_components_and_first_state(toy_root):
     assert make_trl_reward()(completions=None) == []  # nothing to score
-    reward = make_trl_reward(stations_root=root)
+    reward = make_trl_reward(stations_root=toy_root)
     assert reward.last_breakdown == {}  # nothing scored yet
     cols = {k: [v] for k, v in ROUTE.items()}
     # a component asked first scores the batch itself, with its columns
